@@ -1,0 +1,1 @@
+"""Runtime of the ethical-handcraft messaging platform: settings, store, engine, channels, CLI."""

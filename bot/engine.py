@@ -1,0 +1,173 @@
+"""One inbound message, one transaction: dedupe, contact, session, flow step, state, outbox."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.db import Store
+from bot.domain import apply_effect, stage_of, survey_is_open
+from bot.models import Business, Contact, ConversationState, InboundMessage, OutboundMessage
+from bot.phones import region_of
+from flows.conversation import respond
+from flows.core import Facts, Message, Outcome, State
+from messages.render import render
+
+MAX_STORED_TEXT = 4096
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as every channel adapter hands it over, whatever the provider."""
+
+    channel: str
+    address: str
+    provider_id: str
+    text: str
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    body: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Handled:
+    duplicate: bool
+    replies: list[Sent] = field(default_factory=list)
+
+
+class StoreLookup:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def survey_is_open(self, code: str) -> bool:
+        return survey_is_open(self._session, code)
+
+
+class Engine:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def handle(self, inbound: Inbound) -> Handled:
+        """Process once; a concurrent duplicate or a first-contact race is retried, then deduped."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self.store.transaction() as session:
+                    return self._handle(session, inbound)
+            except IntegrityError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+            except OperationalError as error:
+                if attempt == _ATTEMPTS - 1 or "deadlock" not in str(error).lower():
+                    raise
+        raise AssertionError("unreachable")
+
+    def _handle(self, session: Session, inbound: Inbound) -> Handled:
+        now = self.clock.now()
+        inbound = replace(inbound, text=storable(inbound.text))
+        seen = session.scalar(
+            select(InboundMessage.id).where(
+                InboundMessage.channel == inbound.channel,
+                InboundMessage.provider_id == inbound.provider_id,
+            )
+        )
+        if seen is not None:
+            return Handled(duplicate=True)
+        contact = self._contact(session, inbound, now)
+        record = InboundMessage(
+            channel=inbound.channel,
+            provider_id=inbound.provider_id,
+            contact_id=contact.id,
+            body=inbound.text,
+            media=list(inbound.media),
+            received_at=now,
+        )
+        session.add(record)
+        session.flush()
+
+        stored = session.get(ConversationState, contact.id)
+        state = State(stored.flow, stored.step, stored.data) if stored else None
+        message = Message(inbound.text, inbound.media)
+        outcome = respond(state, message, facts_of(session, contact), StoreLookup(session))
+        for effect in outcome.effects:
+            apply_effect(session, contact, effect, now)
+        self._save_state(session, contact, stored, outcome, now)
+        contact.channel = inbound.channel
+        contact.last_inbound_at = now
+        return Handled(False, enqueue_replies(session, contact, outcome, now, record.id))
+
+    def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
+        """The contact row, locked so one person's messages are handled one at a time."""
+        query = select(Contact).where(Contact.address == inbound.address).with_for_update()
+        contact = session.scalar(query)
+        if contact is None:
+            contact = Contact(address=inbound.address, channel=inbound.channel, created_at=now)
+            session.add(contact)
+            session.flush()
+        return contact
+
+    @staticmethod
+    def _save_state(
+        session: Session,
+        contact: Contact,
+        stored: ConversationState | None,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        new = outcome.state
+        if stored is None:
+            stored = ConversationState(contact_id=contact.id, flow=new.flow, step=new.step)
+            session.add(stored)
+        stored.flow, stored.step, stored.data = new.flow, new.step, dict(new.data)
+        stored.updated_at = now
+
+
+def storable(text: str) -> str:
+    """Text both databases accept: no NUL bytes, no lone surrogates, bounded length."""
+    text = text[:MAX_STORED_TEXT].replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def facts_of(session: Session, contact: Contact) -> Facts:
+    business = session.scalar(select(Business).where(Business.leader_id == contact.id))
+    return Facts(
+        language=contact.language,
+        role=contact.role,
+        consented=contact.consented_at is not None,
+        opted_out=contact.opted_out,
+        business_name=business.name if business else None,
+        stage=stage_of(business) if business else None,
+        default_country=region_of(contact.address),
+    )
+
+
+def enqueue_replies(
+    session: Session, contact: Contact, outcome: Outcome, now: datetime, inbound_id: int | None
+) -> list[Sent]:
+    """Outbox rows in the caller's transaction, rendered for the contact's channel and language."""
+    sent = []
+    for reply in outcome.replies:
+        rendered = render(contact.channel, contact.language, reply)
+        session.add(
+            OutboundMessage(
+                contact_id=contact.id,
+                inbound_id=inbound_id,
+                channel=contact.channel,
+                address=contact.address,
+                message_key=reply.key,
+                body=rendered.body,
+                buttons=[list(button) for button in rendered.buttons],
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        sent.append(Sent(rendered.body, rendered.buttons))
+    return sent

@@ -1,0 +1,48 @@
+"""Staff accounts for the console; passwords are stored only as argon2 hashes."""
+
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import StaffUser
+
+ROLES = ("admin", "staff", "viewer")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
+_hasher = PasswordHasher()
+
+
+class StaffError(ValueError):
+    """A reason a staff account could not be created, worded for the person who asked."""
+
+
+def create_staff(
+    session: Session, email: str, role: str, password: str, now: datetime
+) -> StaffUser:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise StaffError(f"'{email[:80]}' is not an email address.")
+    if role not in ROLES:
+        raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise StaffError(f"The password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")
+    if session.scalar(select(StaffUser).where(StaffUser.email == email)):
+        raise StaffError(f"A staff account for {email} already exists.")
+    user = StaffUser(email=email, role=role, password_hash=_hasher.hash(password), created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def password_matches(user: StaffUser, password: str) -> bool:
+    if len(password) > MAX_PASSWORD:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False

@@ -1,0 +1,1 @@
+"""Conversations as pure steps: state and message in, replies, next state and domain changes out."""

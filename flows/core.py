@@ -1,0 +1,118 @@
+"""The vocabulary every flow speaks. Nothing here touches a database, a clock or a network."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Params = Mapping[str, str | int]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice; SMS shows it as '1 Label', Telegram as a button that sends '1'."""
+
+    key: str
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    key: str
+    params: Params = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class State:
+    flow: str
+    step: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to(self, step: str, **updates: Any) -> "State":
+        return State(self.flow, step, {**self.data, **updates})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the engine knows about the contact, loaded before the step runs."""
+
+    language: str | None = None
+    role: str = "unknown"
+    consented: bool = False
+    opted_out: bool = False
+    business_name: str | None = None
+    stage: str | None = None
+    default_country: str | None = None
+
+
+class Lookup(Protocol):
+    """Read-only questions a step may ask of the store; the engine answers them."""
+
+    def survey_is_open(self, code: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A domain change the engine applies in the same transaction as the new state."""
+
+
+@dataclass(frozen=True)
+class SetLanguage(Effect):
+    language: str
+
+
+@dataclass(frozen=True)
+class GiveConsent(Effect):
+    pass
+
+
+@dataclass(frozen=True)
+class OptOut(Effect):
+    pass
+
+
+@dataclass(frozen=True)
+class OptIn(Effect):
+    pass
+
+
+@dataclass(frozen=True)
+class RegisterBusiness(Effect):
+    name: str
+    place: str
+    country: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: tuple[Reply, ...]
+    state: State
+    effects: tuple[Effect, ...] = ()
+
+
+class Flow(Protocol):
+    name: str
+
+    def start(self, facts: Facts, data: Mapping[str, Any]) -> Outcome: ...
+
+    def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome: ...
+
+    def prompt(self, state: State, facts: Facts) -> tuple[Reply, ...]: ...
+
+
+def choice(text: str, count: int) -> int | None:
+    """The 1-based number of a numbered option; tolerates "2.", " 2 ", "#2" and other digits."""
+    cleaned = text.strip().strip(".)#*").strip()
+    if not cleaned.isdigit():
+        return None
+    try:
+        number = int(cleaned)
+    except ValueError:
+        return None
+    return number if 1 <= number <= count else None

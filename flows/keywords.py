@@ -1,0 +1,43 @@
+"""Words that work in any state and any supported language: HELP, MENU, STOP, START, LANG."""
+
+from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State
+from flows.registry import flow
+from messages import keyword
+
+
+def help_reply() -> Reply:
+    return Reply("keyword.help")
+
+
+def change_language(state: State, facts: Facts) -> Outcome:
+    """Ask for a language, then come back to exactly where the person was."""
+    back = {"flow": state.flow, "step": state.step, "data": dict(state.data)}
+    if state.flow == "onboarding" and state.step == "language":
+        back = state.data.get("return_to") or back
+    return flow("onboarding").start(facts, {"return_to": back} if facts.consented else {})
+
+
+def current_prompt(state: State, facts: Facts) -> tuple[Reply, ...]:
+    return flow(state.flow).prompt(state, facts)
+
+
+def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | None:
+    """The outcome of a global keyword, or None when the message is not one."""
+    word = keyword(message.text)
+    if facts.opted_out:
+        if word != "start":
+            return Outcome((), state)
+        return Outcome(
+            (Reply("keyword.restarted"), *current_prompt(state, facts)), state, (OptIn(),)
+        )
+    if word is None:
+        return None
+    if word == "stop":
+        return Outcome((Reply("keyword.stopped"),), state, (OptOut(),))
+    if word == "help":
+        return Outcome((help_reply(), *current_prompt(state, facts)), state)
+    if word == "lang":
+        return change_language(state, facts)
+    if word == "menu" and facts.role == "leader" and facts.business_name:
+        return flow("menu").start(facts, {})
+    return Outcome(current_prompt(state, facts), state)

@@ -1,0 +1,53 @@
+"""Every text a person reads, keyed, one catalogue per language."""
+
+import tomllib
+import unicodedata
+from functools import cache
+from pathlib import Path
+from string import Formatter
+
+LANGUAGES = ("en", "es", "fr", "hi")
+DEFAULT_LANGUAGE = "en"
+KEYWORDS = ("stop", "start", "help", "menu", "lang")
+_HERE = Path(__file__).parent
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    with (_HERE / f"{language}.toml").open("rb") as handle:
+        return tomllib.load(handle)["text"]
+
+
+@cache
+def keyword_words(language: str) -> dict[str, tuple[str, ...]]:
+    with (_HERE / f"{language}.toml").open("rb") as handle:
+        table = tomllib.load(handle)["keywords"]
+    return {name: tuple(normalise(word) for word in table[name]) for name in KEYWORDS}
+
+
+def normalise(text: str) -> str:
+    """Compare typed words loosely: width, case and surrounding punctuation do not matter."""
+    return unicodedata.normalize("NFKC", text).casefold().strip().strip(".!?¡¿,;:'\"()[]* ")
+
+
+def keyword(text: str) -> str | None:
+    """The global keyword this whole message is, in any supported language, if it is one."""
+    word = normalise(text)
+    if not word or len(word) > 20:
+        return None
+    for language in LANGUAGES:
+        for name, words in keyword_words(language).items():
+            if word in words:
+                return name
+    return None
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+
+def text(language: str | None, key: str, params: dict[str, str | int] | None = None) -> str:
+    """The text for a key in a language, falling back to English for an unknown language."""
+    chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    template = catalogue(chosen)[key]
+    return template.format(**(params or {}))

@@ -1,0 +1,36 @@
+"""Turns a flow's reply into what a channel shows: numbered lines for SMS, buttons for Telegram."""
+
+from dataclasses import dataclass
+
+from flows.core import Reply
+from messages import text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+def option_labels(language: str | None, reply: Reply) -> list[str]:
+    return [text(language, option.key, dict(option.params)) for option in reply.options]
+
+
+def render_text(language: str | None, reply: Reply) -> Rendered:
+    """Basic phones: the menu is part of the text, one numbered line per option."""
+    body = text(language, reply.key, dict(reply.params))
+    lines = [f"{number} {label}" for number, label in enumerate(option_labels(language, reply), 1)]
+    return Rendered("\n".join([body, *lines]))
+
+
+def render_buttons(language: str | None, reply: Reply) -> Rendered:
+    """Telegram: the menu becomes buttons whose press sends the option's number."""
+    body = text(language, reply.key, dict(reply.params))
+    labels = option_labels(language, reply)
+    return Rendered(body, tuple((label, str(number)) for number, label in enumerate(labels, 1)))
+
+
+def render(channel: str, language: str | None, reply: Reply) -> Rendered:
+    return (
+        render_buttons(language, reply) if channel == "telegram" else render_text(language, reply)
+    )

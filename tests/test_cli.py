@@ -1,0 +1,95 @@
+"""The command line as a newcomer uses it: real processes, real database, hostile arguments."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.models import Business, StaffUser
+
+
+def run(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_chat_walks_a_scripted_conversation_from_piped_stdin(store, migrated) -> None:
+    script = "hi\n3\n1\n1\nAtelier Perles\nSegou\nMali\n1\n"
+    result = run(migrated, "chat", "--phone", "+22370000001", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "Choose your language" in result.stdout
+    assert "1 Français" not in result.stdout and "3 Français" in result.stdout
+    assert "Atelier Perles, Segou, Mali" in result.stdout
+    assert "Atelier Perles" in result.stdout.split("\n\n")[-3]
+    with store.transaction() as session:
+        assert session.scalar(select(Business.country)) == "ML"
+
+
+@pytest.mark.parametrize("phone", ["", "12345", "not a phone", "+" + "9" * 5000, "+1555'--"])
+def test_chat_refuses_a_phone_that_is_not_a_number(migrated, phone) -> None:
+    result = run(migrated, "chat", "--phone", phone)
+    assert result.returncode == 2
+    assert "not a phone number" in result.stderr
+
+
+def test_create_staff_reads_the_password_from_stdin_and_stores_a_hash(store, migrated) -> None:
+    result = run(
+        migrated,
+        "create-staff",
+        "Ana@Example.org",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
+    assert result.returncode == 0, result.stderr
+    with store.transaction() as session:
+        user = session.scalar(select(StaffUser))
+        assert (user.email, user.role) == ("ana@example.org", "admin")
+        assert user.password_hash.startswith("$argon2")
+        assert "correct horse" not in user.password_hash
+    again = run(
+        migrated,
+        "create-staff",
+        "ana@example.org",
+        "--password-stdin",
+        stdin="another long password\n",
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["nobody", "--password-stdin"], "long enough password\n", "not an email"),
+        (["a@b.org", "--role", "root", "--password-stdin"], "long enough password\n", "Role"),
+        (["a@b.org", "--password-stdin"], "short\n", "10 to"),
+        (["a@b.org", "--password-stdin"], "", "10 to"),
+        (["a@b.org", "--password-stdin"], "x" * 100_000 + "\n", "10 to"),
+        (["<script>@x.org'--", "--password-stdin"], "long enough password\n", "not an email"),
+    ],
+)
+def test_create_staff_rejects_bad_input_with_a_clear_message(
+    store, migrated, args, stdin, message
+) -> None:
+    result = run(migrated, "create-staff", *args, stdin=stdin)
+    assert result.returncode != 0
+    assert message in result.stderr
+    with store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(StaffUser)) == 0
+
+
+def test_seed_demo_adds_businesses_once(store, migrated) -> None:
+    assert "Added 5 demo businesses" in run(migrated, "seed-demo").stdout
+    assert "Added 0 demo businesses" in run(migrated, "seed-demo").stdout
+    with store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Business)) == 5
