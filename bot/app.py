@@ -1,33 +1,26 @@
-"""The ASGI app: health, webhooks, console and simulator, sharing one store and one clock."""
+"""The ASGI app: health, webhooks, console and simulator, sharing one runtime."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.clock import Clock, SystemClock
-from bot.db import Store
-from bot.engine import Engine
-from bot.settings import Settings, get_settings
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
 
 
-class Runtime:
-    """What every route needs, built once per app instead of living in module globals."""
-
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.store = Store(settings.database_url)
-        self.engine = Engine(self.store, clock)
-
-
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    runtime = Runtime(settings or get_settings(), clock or SystemClock())
+def create_app(runtime: Runtime | None = None, run_scheduler: bool = False) -> FastAPI:
+    runtime = runtime or Runtime()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = build_scheduler(runtime) if run_scheduler else None
+        if scheduler:
+            scheduler.start()
         yield
-        runtime.store.dispose()
+        if scheduler:
+            scheduler.shutdown(wait=True)
+        runtime.close()
 
     app = FastAPI(title="Ethical Handcraft messaging", lifespan=lifespan)
     app.state.runtime = runtime

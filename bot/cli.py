@@ -1,5 +1,6 @@
 """The command line: `python -m bot serve|chat|create-staff|seed-demo`."""
 
+import contextlib
 import sys
 import uuid
 from typing import Annotated
@@ -15,6 +16,8 @@ from bot.demo import seed_demo
 from bot.engine import Engine, Inbound
 from bot.migrate import upgrade
 from bot.phones import to_e164
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
 from bot.settings import get_settings
 from bot.staff import ROLES, StaffError, create_staff
 
@@ -33,13 +36,33 @@ def _store() -> Store:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Run the web app: webhooks, the staff console and the simulator."""
     from bot.app import create_app
 
     upgrade(get_settings().database_url)
     typer.echo("Channels: simulator on (python -m bot chat).")
-    uvicorn.run(create_app(), host=host, port=port)
+    uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the scheduler: send the outbox and fire due reminders."""
+    import signal
+    import threading
+
+    upgrade(get_settings().database_url)
+    runtime = Runtime()
+    scheduler = build_scheduler(runtime)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    scheduler.start()
+    typer.echo(f"Worker running {len(scheduler.get_jobs())} periodic jobs.")
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    scheduler.shutdown(wait=True)
+    runtime.close()
 
 
 @cli.command()

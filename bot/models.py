@@ -1,24 +1,40 @@
 """The store's tables. Everything the engine decides is a row here, so nothing lives in memory."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime()}
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(),
+        date: Date(),
+    }
 
 
 class Contact(Base):
@@ -61,6 +77,9 @@ class Business(Base):
     country: Mapped[str] = mapped_column(String(2))
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), unique=True)
     registered_at: Mapped[datetime]
+    mapping_confirmed_at: Mapped[datetime | None]
+    pre_assessment_at: Mapped[datetime | None]
+    seal_awarded_at: Mapped[datetime | None]
 
     leader: Mapped[Contact | None] = relationship(back_populates="business")
 
@@ -71,10 +90,25 @@ class Survey(Base):
     __tablename__ = "surveys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    # {"questions": [{"key": str, "text": {lang: str}, "options": {lang: [str, ...]}}]}
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+
+class SurveyResponse(Base):
+    """One finished questionnaire. Deliberately no contact, phone or time of day: anonymity."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    # {question_key: answer number, or None when skipped}
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_on: Mapped[date]
 
 
 class InboundMessage(Base):
@@ -109,10 +143,17 @@ class OutboundMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
-    provider_id: Mapped[str | None] = mapped_column(String(128))
+    provider_id: Mapped[str | None] = mapped_column(String(128), index=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    # WhatsApp outside the 24-hour window goes as an approved template: recorded per message.
+    sent_as: Mapped[str | None] = mapped_column(String(16))
+    template_variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    status_updated_at: Mapped[datetime | None]
 
 
 class StaffUser(Base):
@@ -125,3 +166,139 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class SupplyNode(Base):
+    """A subcontractor or home-based worker group; parent None means it works for the business."""
+
+    __tablename__ = "supply_nodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("supply_nodes.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    place: Mapped[str] = mapped_column(String(120))
+    process: Mapped[str] = mapped_column(String(120))
+    workers: Mapped[int] = mapped_column(Integer)
+    home_workers: Mapped[int] = mapped_column(Integer)
+    payment_method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class LessonProgress(Base):
+    """How far a business has got through one pre-assessment lesson, so it can resume."""
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("business_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    topic: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    check_passed: Mapped[bool | None] = mapped_column(Boolean)
+    completed_at: Mapped[datetime | None]
+
+
+class ChecklistAnswer(Base):
+    """Self-assessment: yes / no / not_sure per practice, seen by staff before the visit."""
+
+    __tablename__ = "checklist_answers"
+    __table_args__ = (UniqueConstraint("business_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    question: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime]
+
+
+class ActionItem(Base):
+    """A remediation or corrective-action item: what to change, by when, graded by severity."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # remediation | corrective
+    severity: Mapped[str] = mapped_column(String(16))  # zero_tolerance | major | minor
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|help|done|verified
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+
+
+class ActionUpdate(Base):
+    """What a leader said about an item: done, a request for help, a note or a photo."""
+
+    __tablename__ = "action_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # done | help | note | evidence
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class Assessment(Base):
+    """The formal compliance assessment, scheduled months after the pre-assessment."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    scheduled_for: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # pass | partial | fail
+    outcome_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Reminder(Base):
+    """A message due at a time, kept as a row so restarts neither lose nor repeat it."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_id", "due_at", name="uq_reminder_once"),
+        Index("ix_reminders_due", "due_at", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)  # the action item or assessment reminded of
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A staff message to a segment, expanded into outbox rows once, resumable after a crash."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {language: text}
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    send_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    queued_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who did what in the console, and when. Rows are only ever inserted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(index=True)

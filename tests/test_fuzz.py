@@ -33,6 +33,7 @@ answers = st.one_of(
             "١",
             "🧵",
             "\x00",
+            "\ud800",
             "'; DROP TABLE contacts;--",
         ]
     ),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:09:43.925797
+Create Date: 2026-11-25 14:20:06.267485
 """
 
 from collections.abc import Sequence
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("opted_out_at", sa.DateTime(), nullable=True),
         sa.Column("last_inbound_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("address"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sa.UniqueConstraint("address", name=op.f("uq_contacts_address")),
     )
     op.create_table(
         "staff_users",
@@ -42,8 +42,40 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("email"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_staff_users_email")),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target", sa.String(length=128), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_users.id"], name=op.f("fk_audit_log_staff_id_staff_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
+
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("texts", sa.JSON(), nullable=False),
+        sa.Column("segment", sa.JSON(), nullable=False),
+        sa.Column("send_at", sa.DateTime(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("queued_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["staff_users.id"], name=op.f("fk_broadcasts_created_by_staff_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
     )
     op.create_table(
         "businesses",
@@ -53,12 +85,14 @@ def upgrade() -> None:
         sa.Column("country", sa.String(length=2), nullable=False),
         sa.Column("leader_id", sa.Integer(), nullable=True),
         sa.Column("registered_at", sa.DateTime(), nullable=False),
+        sa.Column("mapping_confirmed_at", sa.DateTime(), nullable=True),
+        sa.Column("pre_assessment_at", sa.DateTime(), nullable=True),
+        sa.Column("seal_awarded_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["leader_id"],
-            ["contacts.id"],
+            ["leader_id"], ["contacts.id"], name=op.f("fk_businesses_leader_id_contacts")
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("leader_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_businesses")),
+        sa.UniqueConstraint("leader_id", name=op.f("uq_businesses_leader_id")),
     )
     op.create_table(
         "conversation_states",
@@ -68,10 +102,9 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
+            ["contact_id"], ["contacts.id"], name=op.f("fk_conversation_states_contact_id_contacts")
         ),
-        sa.PrimaryKeyConstraint("contact_id"),
+        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_conversation_states")),
     )
     op.create_table(
         "inbound_messages",
@@ -83,16 +116,171 @@ def upgrade() -> None:
         sa.Column("media", sa.JSON(), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
+            ["contact_id"], ["contacts.id"], name=op.f("fk_inbound_messages_contact_id_contacts")
         ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_messages")),
         sa.UniqueConstraint("channel", "provider_id", name="uq_inbound_provider_id"),
     )
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_inbound_messages_contact_id"), ["contact_id"], unique=False
         )
+
+    op.create_table(
+        "action_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("done_at", sa.DateTime(), nullable=True),
+        sa.Column("verified_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["business_id"], ["businesses.id"], name=op.f("fk_action_items_business_id_businesses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["staff_users.id"], name=op.f("fk_action_items_created_by_staff_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_items")),
+    )
+    with op.batch_alter_table("action_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_action_items_business_id"), ["business_id"], unique=False
+        )
+
+    op.create_table(
+        "assessments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("scheduled_for", sa.DateTime(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("outcome_at", sa.DateTime(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["business_id"], ["businesses.id"], name=op.f("fk_assessments_business_id_businesses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments")),
+    )
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessments_business_id"), ["business_id"], unique=False
+        )
+
+    op.create_table(
+        "checklist_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.String(length=32), nullable=False),
+        sa.Column("answer", sa.String(length=16), nullable=False),
+        sa.Column("answered_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["business_id"],
+            ["businesses.id"],
+            name=op.f("fk_checklist_answers_business_id_businesses"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_answers")),
+        sa.UniqueConstraint(
+            "business_id", "question", name=op.f("uq_checklist_answers_business_id")
+        ),
+    )
+    op.create_table(
+        "lesson_progress",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("check_passed", sa.Boolean(), nullable=True),
+        sa.Column("completed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["business_id"],
+            ["businesses.id"],
+            name=op.f("fk_lesson_progress_business_id_businesses"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lesson_progress")),
+        sa.UniqueConstraint("business_id", "topic", name=op.f("uq_lesson_progress_business_id")),
+    )
+    op.create_table(
+        "reminders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["business_id"], ["businesses.id"], name=op.f("fk_reminders_business_id_businesses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
+        sa.UniqueConstraint("kind", "subject_id", "due_at", name="uq_reminder_once"),
+    )
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reminders_business_id"), ["business_id"], unique=False)
+        batch_op.create_index("ix_reminders_due", ["due_at", "sent_at"], unique=False)
+
+    op.create_table(
+        "supply_nodes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("place", sa.String(length=120), nullable=False),
+        sa.Column("process", sa.String(length=120), nullable=False),
+        sa.Column("workers", sa.Integer(), nullable=False),
+        sa.Column("home_workers", sa.Integer(), nullable=False),
+        sa.Column("payment_method", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("removed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["business_id"], ["businesses.id"], name=op.f("fk_supply_nodes_business_id_businesses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["supply_nodes.id"], name=op.f("fk_supply_nodes_parent_id_supply_nodes")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supply_nodes")),
+    )
+    with op.batch_alter_table("supply_nodes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_supply_nodes_business_id"), ["business_id"], unique=False
+        )
+
+    op.create_table(
+        "surveys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["business_id"], ["businesses.id"], name=op.f("fk_surveys_business_id_businesses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_surveys")),
+        sa.UniqueConstraint("code", name=op.f("uq_surveys_code")),
+    )
+    with op.batch_alter_table("surveys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_surveys_business_id"), ["business_id"], unique=False)
+
+    op.create_table(
+        "action_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("media", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["action_items.id"], name=op.f("fk_action_updates_item_id_action_items")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_updates")),
+    )
+    with op.batch_alter_table("action_updates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_action_updates_item_id"), ["item_id"], unique=False)
 
     op.create_table(
         "outbound_messages",
@@ -109,59 +297,120 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
         sa.Column("provider_id", sa.String(length=128), nullable=True),
         sa.Column("error_code", sa.String(length=32), nullable=True),
+        sa.Column("error_detail", sa.Text(), nullable=True),
+        sa.Column("sent_as", sa.String(length=16), nullable=True),
+        sa.Column("template_variables", sa.JSON(), nullable=False),
+        sa.Column("broadcast_id", sa.Integer(), nullable=True),
+        sa.Column("reminder_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("status_updated_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_outbound_messages_broadcast_id_broadcasts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_outbound_messages_contact_id_contacts")
         ),
         sa.ForeignKeyConstraint(
             ["inbound_id"],
             ["inbound_messages.id"],
+            name=op.f("fk_outbound_messages_inbound_id_inbound_messages"),
         ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["reminder_id"],
+            ["reminders.id"],
+            name=op.f("fk_outbound_messages_reminder_id_reminders"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_messages")),
     )
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
         batch_op.create_index("ix_outbound_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbound_messages_broadcast_id"), ["broadcast_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_outbound_messages_contact_id"), ["contact_id"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_outbound_messages_inbound_id"), ["inbound_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_outbound_messages_provider_id"), ["provider_id"], unique=False
+        )
 
     op.create_table(
-        "surveys",
+        "survey_responses",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("business_id", sa.Integer(), nullable=False),
-        sa.Column("code", sa.String(length=16), nullable=False),
-        sa.Column("opened_at", sa.DateTime(), nullable=False),
-        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("submitted_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["business_id"],
-            ["businesses.id"],
+            ["survey_id"], ["surveys.id"], name=op.f("fk_survey_responses_survey_id_surveys")
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("code"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_responses")),
     )
+    with op.batch_alter_table("survey_responses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_survey_responses_survey_id"), ["survey_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_table("surveys")
+    with op.batch_alter_table("survey_responses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_survey_responses_survey_id"))
+
+    op.drop_table("survey_responses")
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_messages_provider_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_messages_inbound_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_messages_contact_id"))
+        batch_op.drop_index(batch_op.f("ix_outbound_messages_broadcast_id"))
         batch_op.drop_index("ix_outbound_due")
 
     op.drop_table("outbound_messages")
+    with op.batch_alter_table("action_updates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_action_updates_item_id"))
+
+    op.drop_table("action_updates")
+    with op.batch_alter_table("surveys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_surveys_business_id"))
+
+    op.drop_table("surveys")
+    with op.batch_alter_table("supply_nodes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_supply_nodes_business_id"))
+
+    op.drop_table("supply_nodes")
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.drop_index("ix_reminders_due")
+        batch_op.drop_index(batch_op.f("ix_reminders_business_id"))
+
+    op.drop_table("reminders")
+    op.drop_table("lesson_progress")
+    op.drop_table("checklist_answers")
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessments_business_id"))
+
+    op.drop_table("assessments")
+    with op.batch_alter_table("action_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_action_items_business_id"))
+
+    op.drop_table("action_items")
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_messages_contact_id"))
 
     op.drop_table("inbound_messages")
     op.drop_table("conversation_states")
     op.drop_table("businesses")
+    op.drop_table("broadcasts")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
+
+    op.drop_table("audit_log")
     op.drop_table("staff_users")
     op.drop_table("contacts")
     # ### end Alembic commands ###
