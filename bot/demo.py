@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import register_business
+from bot.domain.business import register_business
 from bot.models import Contact, ConversationState
 
 DEMO_BUSINESSES = (

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Store
-from bot.domain import apply_effect, stage_of, survey_is_open
+from bot.domain import apply_effect
+from bot.domain.business import stage_of, survey_is_open
 from bot.models import Business, Contact, ConversationState, InboundMessage, OutboundMessage
 from bot.phones import region_of
 from flows.conversation import respond

@@ -13,15 +13,32 @@ _HERE = Path(__file__).parent
 
 
 @cache
+def _files(language: str) -> tuple[dict, ...]:
+    """A language's catalogue is every TOML file in its folder, one file per feature."""
+    loaded = []
+    for path in sorted((_HERE / language).glob("*.toml")):
+        with path.open("rb") as handle:
+            loaded.append(tomllib.load(handle))
+    return tuple(loaded)
+
+
+@cache
 def catalogue(language: str) -> dict[str, str]:
-    with (_HERE / f"{language}.toml").open("rb") as handle:
-        return tomllib.load(handle)["text"]
+    merged: dict[str, str] = {}
+    for table in _files(language):
+        texts = table.get("text", {})
+        clash = merged.keys() & texts.keys()
+        if clash:
+            raise ValueError(f"{language}: keys defined twice: {sorted(clash)}")
+        merged.update(texts)
+    return merged
 
 
 @cache
 def keyword_words(language: str) -> dict[str, tuple[str, ...]]:
-    with (_HERE / f"{language}.toml").open("rb") as handle:
-        table = tomllib.load(handle)["keywords"]
+    table: dict[str, list[str]] = {}
+    for loaded in _files(language):
+        table.update(loaded.get("keywords", {}))
     return {name: tuple(normalise(word) for word in table[name]) for name in KEYWORDS}
 
 

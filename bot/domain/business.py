@@ -1,29 +1,41 @@
-"""Domain changes shared by the bot and the console; each runs inside the caller's transaction."""
+"""Contacts and their businesses: language, consent, opt-out, registration, stage."""
 
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import handles
 from bot.models import Business, Contact, Survey
-from flows.core import Effect, GiveConsent, OptIn, OptOut, RegisterBusiness, SetLanguage
+from flows.core import GiveConsent, OptIn, OptOut, RegisterBusiness, SetLanguage
 
 
-def apply_effect(session: Session, contact: Contact, effect: Effect, now: datetime) -> None:
-    match effect:
-        case SetLanguage(language=language):
-            contact.language = language
-        case GiveConsent():
-            contact.consented_at = contact.consented_at or now
-        case OptOut():
-            opt_out(contact, now)
-        case OptIn():
-            contact.opted_out = False
-            contact.opted_out_at = None
-        case RegisterBusiness(name=name, place=place, country=country):
-            register_business(session, contact, name, place, country, now)
-        case _:
-            raise ValueError(f"no domain handler for {effect!r}")
+@handles(SetLanguage)
+def set_language(_: Session, contact: Contact, effect: SetLanguage, __: datetime) -> None:
+    contact.language = effect.language
+
+
+@handles(GiveConsent)
+def give_consent(_: Session, contact: Contact, __: GiveConsent, now: datetime) -> None:
+    contact.consented_at = contact.consented_at or now
+
+
+@handles(OptOut)
+def opt_out_effect(_: Session, contact: Contact, __: OptOut, now: datetime) -> None:
+    opt_out(contact, now)
+
+
+@handles(OptIn)
+def opt_in(_: Session, contact: Contact, __: OptIn, ___: datetime) -> None:
+    contact.opted_out = False
+    contact.opted_out_at = None
+
+
+@handles(RegisterBusiness)
+def register_effect(
+    session: Session, contact: Contact, effect: RegisterBusiness, now: datetime
+) -> None:
+    register_business(session, contact, effect.name, effect.place, effect.country, now)
 
 
 def opt_out(contact: Contact, now: datetime) -> None:
