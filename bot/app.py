@@ -5,8 +5,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from admin import install_console
 from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, stop_scheduler
+from bot.webhooks import router as webhooks
 
 
 def create_app(runtime: Runtime | None = None, run_scheduler: bool = False) -> FastAPI:
@@ -19,14 +21,16 @@ def create_app(runtime: Runtime | None = None, run_scheduler: bool = False) -> F
             scheduler.start()
         yield
         if scheduler:
-            scheduler.shutdown(wait=True)
+            stop_scheduler(scheduler, runtime)
         runtime.close()
 
     app = FastAPI(title="Ethical Handcraft messaging", lifespan=lifespan)
     app.state.runtime = runtime
+    app.include_router(webhooks)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_console(app, runtime)
     return app

@@ -3,6 +3,7 @@
 import contextlib
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,18 +11,33 @@ import uvicorn
 
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
+from bot.cli_programme import actions_cli, assessments_cli, supply_cli
 from bot.clock import SystemClock
 from bot.db import Store
 from bot.demo import seed_demo
+from bot.domain.surveys import (
+    MAX_DEFINITION_BYTES,
+    SurveyError,
+    close_survey,
+    describe_results,
+    open_survey,
+    parse_definition,
+    results_csv,
+    survey_results,
+    validate_definition,
+)
 from bot.engine import Engine, Inbound
 from bot.migrate import upgrade
 from bot.phones import to_e164
 from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, stop_scheduler
 from bot.settings import get_settings
 from bot.staff import ROLES, StaffError, create_staff
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+cli.add_typer(actions_cli, name="actions")
+cli.add_typer(assessments_cli, name="assessments")
+cli.add_typer(supply_cli, name="supply")
 MAX_LINE = 4096
 
 
@@ -42,8 +58,16 @@ def serve(
     from bot.app import create_app
 
     upgrade(get_settings().database_url)
-    typer.echo("Channels: simulator on (python -m bot chat).")
+    _echo_channels()
     uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
+
+
+def _echo_channels() -> None:
+    from bot.channels.lanes import describe
+
+    typer.echo("Channels:")
+    for line in describe(get_settings()):
+        typer.echo(f"  {line}")
 
 
 @cli.command()
@@ -58,11 +82,74 @@ def worker() -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     scheduler.start()
+    _echo_channels()
     typer.echo(f"Worker running {len(scheduler.get_jobs())} periodic jobs.")
     with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
-    scheduler.shutdown(wait=True)
+    stop_scheduler(scheduler, runtime)
     runtime.close()
+
+
+@cli.command("telegram-poll")
+def telegram_poll(
+    scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
+) -> None:
+    """Receive Telegram messages by long polling: local development without a public URL."""
+    import asyncio
+
+    from telegram.error import Conflict, InvalidToken
+
+    from bot.channels import telegram
+
+    settings = get_settings()
+    if not telegram.is_on(settings):
+        typer.echo("Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather).", err=True)
+        raise typer.Exit(2)
+    upgrade(settings.database_url)
+    runtime = Runtime()
+    jobs = build_scheduler(runtime) if scheduler else None
+    if jobs:
+        jobs.start()
+    typer.echo("Polling Telegram for messages; Ctrl-C to stop.")
+    try:
+        asyncio.run(telegram.poll(settings, runtime.engine.handle))
+    except InvalidToken:
+        typer.echo("Telegram refused the token; check TELEGRAM_BOT_TOKEN.", err=True)
+        raise typer.Exit(1) from None
+    except Conflict:
+        typer.echo("Another process is polling this bot.", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if jobs:
+            stop_scheduler(jobs, runtime)
+        runtime.close()
+
+
+@cli.command("telegram-webhook")
+def telegram_webhook() -> None:
+    """Point Telegram at this deployment: PUBLIC_BASE_URL/webhooks/telegram, with the secret."""
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from bot.channels import telegram
+
+    settings = get_settings()
+    if not telegram.webhook_is_on(settings):
+        typer.echo("Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first.", err=True)
+        raise typer.Exit(2)
+    if not telegram.secret_is_valid(settings.telegram_webhook_secret):
+        typer.echo("TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -.", err=True)
+        raise typer.Exit(2)
+    if not settings.public_base_url.startswith("https://"):
+        typer.echo("Telegram only calls https:// addresses; set PUBLIC_BASE_URL.", err=True)
+        raise typer.Exit(2)
+    try:
+        url = asyncio.run(telegram.set_webhook(settings))
+    except TelegramError as error:
+        typer.echo(f"Telegram refused: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Telegram will post updates to {url}.")
 
 
 @cli.command()
@@ -131,6 +218,71 @@ def seed_demo_command() -> None:
         added = seed_demo(session, SystemClock().now())
     store.dispose()
     typer.echo(f"Added {added} demo businesses.")
+
+
+@cli.command("open-survey")
+def open_survey_command(
+    business_id: Annotated[int, typer.Argument(help="The business the survey is for.")],
+    title: Annotated[str, typer.Option(help="A name staff will recognise.")] = "",
+    definition: Annotated[
+        Path | None, typer.Option(help="A JSON file with the questions; default: the standard.")
+    ] = None,
+) -> None:
+    """Open an anonymous worker survey for a business and print the code workers text."""
+    store = _store()
+    try:
+        questions = None
+        if definition is not None:
+            try:
+                with definition.open("rb") as handle:
+                    raw = handle.read(MAX_DEFINITION_BYTES + 1)
+            except OSError as error:
+                raise SurveyError(f"Cannot read the definition file: {error.strerror}.") from None
+            questions = validate_definition(parse_definition(raw))
+        with store.transaction() as session:
+            survey = open_survey(session, business_id, SystemClock().now(), questions, title)
+            survey_id, code = survey.id, survey.code
+    except SurveyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.dispose()
+    typer.echo(f"Opened survey {survey_id}. Workers text: JOIN {code}")
+
+
+@cli.command("close-survey")
+def close_survey_command(
+    survey_id: Annotated[int, typer.Argument(help="The survey to close.")],
+) -> None:
+    """Close a survey: nobody new can join; workers already answering may finish."""
+    store = _store()
+    try:
+        with store.transaction() as session:
+            close_survey(session, survey_id, SystemClock().now())
+    except SurveyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.dispose()
+    typer.echo(f"Closed survey {survey_id}.")
+
+
+@cli.command("survey-results")
+def survey_results_command(
+    survey_id: Annotated[int, typer.Argument(help="The survey to report on.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV for a spreadsheet.")] = False,
+) -> None:
+    """Answer counts per question; any question with fewer than 5 respondents is withheld."""
+    store = _store()
+    try:
+        with store.transaction() as session:
+            results = survey_results(session, survey_id)
+    except SurveyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.dispose()
+    typer.echo(results_csv(results) if as_csv else describe_results(results), nl=not as_csv)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """One store, two engines: SQLite (WAL) embedded by default, PostgreSQL in production."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,7 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as StoreBusy
 from sqlalchemy.orm import Session, sessionmaker
+
+# How long a SQLite writer waits for its turn before giving up.
+BUSY_TIMEOUT_SECONDS = 30
 
 
 def normalise_url(url: str) -> str:
@@ -26,7 +31,9 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    )
     _serialise_sqlite_writers(engine)
     return engine
 
@@ -41,7 +48,7 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -59,11 +66,27 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of one process queue here, promptly, rather
+        # than in SQLite's busy handler, whose sleeps grow to 100 ms and collapse throughput
+        # under concurrent webhooks. Other processes still queue through the busy timeout.
+        self._writers = None if is_postgres(self.engine) else threading.RLock()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self.sessions.begin() as session:
+        with self._writer_turn(), self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+            return
+        if not self._writers.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise StoreBusy("the database stayed busy")
+        try:
+            yield
+        finally:
+            self._writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,9 @@
 """One inbound message, one transaction: dedupe, contact, session, flow step, state, outbox."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -10,14 +12,22 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.db import Store
 from bot.domain import apply_effect
-from bot.domain.business import stage_of, survey_is_open
+from bot.domain.actions import open_item_views
+from bot.domain.assessments import next_assessment_at
+from bot.domain.business import survey_is_open
+from bot.domain.stage import stage_of
+from bot.domain.supply import node_views
+from bot.domain.surveys import open_definition
+from bot.domain.training import checklist_map, lesson_views
 from bot.models import Business, Contact, ConversationState, InboundMessage, OutboundMessage
 from bot.phones import region_of
-from flows.conversation import respond
+from flows.conversation import is_private, respond
 from flows.core import Facts, Message, Outcome, State
+from flows.views import ItemView, LessonView, NodeView
 from messages.render import render
 
 MAX_STORED_TEXT = 4096
+REDACTED = "[survey answer]"
 _ATTEMPTS = 3
 
 
@@ -51,6 +61,24 @@ class StoreLookup:
     def survey_is_open(self, code: str) -> bool:
         return survey_is_open(self._session, code)
 
+    def survey_definition(self, code: str) -> Mapping[str, Any] | None:
+        return open_definition(self._session, code)
+
+    def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
+        return node_views(self._session, business_id)
+
+    def lessons(self, business_id: int) -> Mapping[str, LessonView]:
+        return lesson_views(self._session, business_id)
+
+    def checklist(self, business_id: int) -> Mapping[str, str]:
+        return checklist_map(self._session, business_id)
+
+    def open_actions(self, business_id: int) -> tuple[ItemView, ...]:
+        return open_item_views(self._session, business_id)
+
+    def next_assessment(self, business_id: int) -> datetime | None:
+        return next_assessment_at(self._session, business_id)
+
 
 class Engine:
     def __init__(self, store: Store, clock: Clock) -> None:
@@ -83,21 +111,22 @@ class Engine:
         if seen is not None:
             return Handled(duplicate=True)
         contact = self._contact(session, inbound, now)
-        record = InboundMessage(
-            channel=inbound.channel,
-            provider_id=inbound.provider_id,
-            contact_id=contact.id,
-            body=inbound.text,
-            media=list(inbound.media),
-            received_at=now,
-        )
-        session.add(record)
-        session.flush()
-
         stored = session.get(ConversationState, contact.id)
         state = State(stored.flow, stored.step, stored.data) if stored else None
         message = Message(inbound.text, inbound.media)
         outcome = respond(state, message, facts_of(session, contact), StoreLookup(session))
+        # Decided before the row is written, so no version of it ever holds a survey answer.
+        private = is_private(state) or is_private(outcome.state)
+        record = InboundMessage(
+            channel=inbound.channel,
+            provider_id=inbound.provider_id,
+            contact_id=contact.id,
+            body=REDACTED if private else inbound.text,
+            media=[] if private else list(inbound.media),
+            received_at=now,
+        )
+        session.add(record)
+        session.flush()
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
         self._save_state(session, contact, stored, outcome, now)
@@ -145,7 +174,8 @@ def facts_of(session: Session, contact: Contact) -> Facts:
         consented=contact.consented_at is not None,
         opted_out=contact.opted_out,
         business_name=business.name if business else None,
-        stage=stage_of(business) if business else None,
+        stage=stage_of(session, business) if business else None,
+        business_id=business.id if business else None,
         default_country=region_of(contact.address),
     )
 

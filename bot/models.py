@@ -5,9 +5,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,11 +102,16 @@ class Survey(Base):
 
 
 class SurveyResponse(Base):
-    """One finished questionnaire. Deliberately no contact, phone or time of day: anonymity."""
+    """One finished questionnaire. Deliberately no contact, phone or time of day: anonymity.
+
+    The id is random, never sequential, so it cannot be matched to the order of messages.
+    """
 
     __tablename__ = "survey_responses"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     # {question_key: answer number, or None when skipped}
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -127,10 +134,23 @@ class InboundMessage(Base):
 
 
 class OutboundMessage(Base):
-    """The outbox: written in the same transaction as the state change that caused it."""
+    """The outbox: written in the same transaction as the state change that caused it.
+
+    status: queued -> claimed (a sender holds it until next_attempt_at) -> sending (handed to the
+    provider) -> sent, then delivered / read / undelivered / failed from delivery reports.
+    `unknown`: a sender died mid-send, so it may or may not have gone out; never resent.
+    `cancelled`: the person opted out before it left.
+    """
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_due", "status", "next_attempt_at"),
+        # The sender's claim: due rows of one channel; and one person's messages in order.
+        Index("ix_outbound_sendable", "channel", "status", "next_attempt_at", "id"),
+        Index("ix_outbound_conversation", "address", "channel", "id"),
+        # A broadcast reaches each recipient once, however often its expansion is retried.
+        Index("uq_outbound_broadcast_recipient", "broadcast_id", "contact_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -154,6 +174,20 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     status_updated_at: Mapped[datetime | None]
+    # The sender process holding the claim; only it may hand the row to the provider.
+    claimed_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class SendLane(Base):
+    """A provider rate limit shared by every sender process: the next free moment to send.
+
+    next_at is wall-clock seconds since the epoch, because pacing is about real elapsed time.
+    """
+
+    __tablename__ = "send_lanes"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class StaffUser(Base):
@@ -287,6 +321,8 @@ class Broadcast(Base):
     send_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The highest contact id already considered, so an interrupted expansion resumes there.
+    expanded_to: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     queued_at: Mapped[datetime | None]
 

@@ -1,8 +1,11 @@
 """What every entry point needs (settings, clock, store, engine), built once and passed along."""
 
+import threading
+
 from bot.clock import Clock, SystemClock
 from bot.db import Store
 from bot.engine import Engine
+from bot.outbox import Sender
 from bot.settings import Settings, get_settings
 
 
@@ -12,6 +15,11 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.store = Store(self.settings.database_url)
         self.engine = Engine(self.store, self.clock)
+        # Set when the process is shutting down, so long ticks finish the message in hand.
+        self.stopping = threading.Event()
+        self.sender = Sender(self.store, self.clock, self.settings, self.stopping)
 
     def close(self) -> None:
+        self.stopping.set()
+        self.sender.close()
         self.store.dispose()

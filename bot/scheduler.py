@@ -6,9 +6,14 @@ in several processes and tests call them directly instead of waiting for the sch
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.domain.broadcasts import expand_broadcasts_tick
+from bot.domain.reminders import fire_due_reminders
+from bot.domain.surveys import end_idle_surveys_tick
+from bot.outbox import send_tick
 from bot.runtime import Runtime
 
 
@@ -21,7 +26,15 @@ class Tick:
 
 def ticks() -> list[Tick]:
     """Every periodic job of the product; each module owns its own tick function."""
-    return []
+    return [
+        Tick("surveys.end_idle", end_idle_surveys_tick, 600),
+        Tick("broadcasts.expand", expand_broadcasts_tick, 2),
+        Tick("reminders.fire_due", fire_due_reminders, 60),
+        *(
+            Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
+            for channel in ("sms", "whatsapp", "telegram")
+        ),
+    ]
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
@@ -37,3 +50,9 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
             coalesce=True,
         )
     return scheduler
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
+    """Ask running ticks to finish the message in hand, then wait for them."""
+    runtime.stopping.set()
+    scheduler.shutdown(wait=True)

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,10 @@ class Settings(BaseSettings):
     secret_key: str = "change-me-in-production"
     default_language: str = "en"
     assessment_months_after_pre_assessment: int = 6
+    # A survey left unanswered this long ends; the answers given so far leave the conversation.
+    survey_idle_hours: float = Field(24.0, gt=0)
+    # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.
+    broadcast_chunk: int = Field(5000, ge=1, le=50_000)
     public_base_url: str = "http://127.0.0.1:8000"
 
     twilio_account_sid: str = ""
@@ -19,10 +24,20 @@ class Settings(BaseSettings):
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Outside WhatsApp's 24-hour window only an approved template may be sent.
+    twilio_whatsapp_template_sid: str = ""
 
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    # Provider rate limits, in messages per second, held across every sender process.
+    twilio_sms_per_second: float = Field(1.0, gt=0)  # per sender number (a long code)
+    twilio_whatsapp_per_second: float = Field(80.0, gt=0)  # per sender number
+    telegram_per_second: float = Field(30.0, gt=0)  # the whole bot
+    telegram_per_chat_per_second: float = Field(1.0, gt=0)
+    # How long a sender may hold claimed outbox rows before another sender may take them.
+    outbox_lease_seconds: float = Field(60.0, gt=0)
 
 
 @lru_cache

@@ -46,3 +46,28 @@ def password_matches(user: StaffUser, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
+
+
+def change_role(session: Session, user_id: int, role: str) -> StaffUser:
+    """Give an account another role; the last administrator cannot be demoted."""
+    if role not in ROLES:
+        raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
+    user = session.get(StaffUser, user_id, with_for_update=True)
+    if user is None:
+        raise StaffError("There is no such staff account.")
+    if user.role == "admin" and role != "admin":
+        query = select(StaffUser.id).where(StaffUser.role == "admin").with_for_update()
+        admins = session.scalars(query).all()
+        if len(admins) <= 1:
+            raise StaffError("This is the only administrator; make someone else admin first.")
+    user.role = role
+    return user
+
+
+def unlock(session: Session, user_id: int) -> StaffUser:
+    """Lift a lock-out after wrong passwords, for someone who has proved who they are."""
+    user = session.get(StaffUser, user_id, with_for_update=True)
+    if user is None:
+        raise StaffError("There is no such staff account.")
+    user.failed_logins, user.locked_until = 0, None
+    return user

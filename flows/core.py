@@ -2,7 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+from flows.views import ItemView, LessonView, NodeView
 
 Params = Mapping[str, str | int]
 
@@ -49,12 +52,29 @@ class Facts:
     business_name: str | None = None
     stage: str | None = None
     default_country: str | None = None
+    business_id: int | None = None
 
 
 class Lookup(Protocol):
     """Read-only questions a step may ask of the store; the engine answers them."""
 
     def survey_is_open(self, code: str) -> bool: ...
+
+    def survey_definition(self, code: str) -> Mapping[str, Any] | None:
+        """The questions of the open survey with this code, or None when none is open."""
+        ...
+
+    def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
+        """Reported nodes in tree order (each followed by those it gives work to)."""
+        ...
+
+    def lessons(self, business_id: int) -> Mapping[str, LessonView]: ...
+
+    def checklist(self, business_id: int) -> Mapping[str, str]: ...
+
+    def open_actions(self, business_id: int) -> tuple[ItemView, ...]: ...
+
+    def next_assessment(self, business_id: int) -> datetime | None: ...
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ def change_language(state: State, facts: Facts) -> Outcome:
     back = {"flow": state.flow, "step": state.step, "data": dict(state.data)}
     if state.flow == "onboarding" and state.step == "language":
         back = state.data.get("return_to") or back
-    return flow("onboarding").start(facts, {"return_to": back} if facts.consented else {})
+    # A worker who joined a survey by its code skipped onboarding's consent, yet comes back too.
+    comes_back = facts.consented or state.flow != "onboarding"
+    return flow("onboarding").start(facts, {"return_to": back} if comes_back else {})
 
 
 def current_prompt(state: State, facts: Facts) -> tuple[Reply, ...]:

@@ -3,10 +3,22 @@
 from collections.abc import Mapping
 from typing import Any
 
+from flows import actions, supply, training
 from flows.core import Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from messages.dates import date_text
 
 NAME = "menu"
-_OPTIONS = (Option("menu.stage"), Option("menu.language"), Option("menu.help"))
+_CHOICES = (
+    "report",
+    "chain",
+    "training",
+    "actions",
+    "assessment",
+    "stage",
+    "language",
+    "help",
+)
+_OPTIONS = tuple(Option(f"menu.{name}") for name in _CHOICES)
 
 
 class Menu:
@@ -25,11 +37,29 @@ class Menu:
         picked = choice(message.text, len(_OPTIONS))
         if picked is None:
             return Outcome((Reply("invalid.choice", {"max": len(_OPTIONS)}, _OPTIONS),), state)
-        if picked == 1:
+        chosen = _CHOICES[picked - 1]
+        if chosen == "report":
+            return supply.start_adding(facts)
+        if chosen == "chain":
+            return supply.show_chain(facts, lookup)
+        if chosen == "training":
+            return training.show_topics(facts, lookup)
+        if chosen == "actions":
+            return actions.show_list(facts, lookup)
+        if chosen == "assessment":
+            return Outcome((_assessment_date(facts, lookup),), state)
+        if chosen == "stage":
             stage = facts.stage or "registered"
             return Outcome(
                 (Reply(f"stage.{stage}", {"business": facts.business_name or ""}),), state
             )
-        if picked == 2:
+        if chosen == "language":
             return change_language(state, facts)
         return Outcome((help_reply(),), state)
+
+
+def _assessment_date(facts: Facts, lookup: Lookup) -> Reply:
+    when = lookup.next_assessment(facts.business_id) if facts.business_id is not None else None
+    if when is None:
+        return Reply("assessment.not_scheduled")
+    return Reply("assessment.date", {"date": date_text(facts.language, when.date())})

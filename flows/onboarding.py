@@ -18,6 +18,7 @@ from flows.core import (
 )
 from flows.countries import country_name, parse_country
 from messages import LANGUAGES, normalise
+from messages import text as message_text
 
 NAME = "onboarding"
 MAX_FIELD = 80
@@ -26,8 +27,6 @@ _YES_NO = (Option("common.yes"), Option("common.no"))
 
 
 def _language_typed(text: str) -> str | None:
-    from messages import text as message_text
-
     number = choice(text, len(LANGUAGES))
     if number:
         return LANGUAGES[number - 1]

@@ -18,6 +18,9 @@ SAMPLE_PARAMS = {
     "code": "AB12CD34",
     "max": 9,
     "value": "Bosnia and Herzegovina",
+    "number": 6,
+    "total": 6,
+    "question": "Do you feel safe doing this work at home (tools, chemicals, light)?",
 }
 # The longest menu each prompt can carry, so the budget covers what a basic phone shows.
 WIDEST_MENU = tuple(Option(key) for key in ("onboarding.role_leader", "onboarding.start_again"))
@@ -25,7 +28,140 @@ MENUS = {
     "onboarding.choose_language": tuple(Option(f"language.{code}") for code in LANGUAGES),
     "menu.main": (Option("menu.stage"), Option("menu.language"), Option("menu.help")),
     "invalid.choice": tuple(Option(f"language.{code}") for code in LANGUAGES),
+    "survey.consent": (Option("survey.begin"), Option("survey.decline")),
+    "survey.question": tuple(Option(f"survey.q.agreed_rate.{n}") for n in (1, 2, 3)),
+    "survey.answer_invalid": tuple(Option(f"survey.q.agreed_rate.{n}") for n in (1, 2, 3)),
 }
+
+
+# The programme journey. Lists show a page of entries cut to 24 characters, fixed options, More.
+SAMPLE_PARAMS.update(
+    {
+        "process": "Hand embroidery and zari beading on silk",
+        "parent": "Shree Ganesh Embroidery & Beading Works",
+        "payment": "Mobile money",
+        "workers": 100000,
+        "home": 100000,
+        "count": 120,
+        "done": 8,
+        "severity": "zero tolerance",
+        "due": "30 September 2026",
+        "date": "30 September 2026",
+        # The longest item description staff may write (bot.domain.actions.MAX_DESCRIPTION).
+        "description": "Write down the piece rate of each order and give a copy to every "
+        "worker group, home-based ones too, by Monday 2 March.",
+    }
+)
+# Texts carrying a business name and its next step, an entry's details or an item's whole
+# description: in Hindi (and in Spanish or French with accents) they are UCS-2.
+BUDGETS.update(
+    {
+        key: 3
+        for key in (
+            "stage.mapping",
+            "stage.pre_assessment",
+            "stage.remediation",
+            "stage.assessment_scheduled",
+            "stage.corrective_action",
+            "supply.summary",
+            "supply.node_menu",
+            "supply.ask_save",
+            "actions.item",
+            "actions.new",
+            "actions.changed",
+            "actions.before",
+            "actions.due",
+            "actions.overdue",
+            "actions.verified",
+        )
+    }
+)
+# Pages hold as many entries as fit the budget (flows.paging), and always at least one.
+_ENTRIES = (Option("common.value", {"value": ">> Shree Ganesh Embroid.."}),)
+_MORE = Option("list.more")
+_AFTER = tuple(Option(f"supply.{key}") for key in ("add_another", "my_chain", "main_menu"))
+_ITEM = tuple(Option(f"actions.{key}") for key in ("done", "need_help", "later"))
+_TOPICS = (
+    *(
+        Option(f"lesson.{topic}")
+        for topic in (
+            "child_labour",
+            "forced_labour",
+            "wages",
+            "hours",
+            "safety",
+            "discrimination",
+            "records",
+            "environment",
+        )
+    ),
+    Option("training.checklist"),
+)
+_MAIN_MENU = tuple(
+    Option(f"menu.{key}")
+    for key in (
+        "report",
+        "chain",
+        "training",
+        "actions",
+        "assessment",
+        "stage",
+        "language",
+        "help",
+    )
+)
+MENUS.update(
+    {
+        "menu.main": _MAIN_MENU,
+        "invalid.choice": _TOPICS,
+        "supply.ask_parent": (Option("supply.parent_us"), *_ENTRIES, _MORE),
+        "supply.ask_payment": tuple(
+            Option(f"supply.pay_{method}") for method in ("cash", "mobile_money", "bank")
+        ),
+        "supply.ask_save": (Option("supply.save"), Option("supply.cancel")),
+        "supply.saved": _AFTER,
+        "supply.cancelled": _AFTER,
+        "supply.updated": _AFTER,
+        "supply.removed": _AFTER,
+        "supply.what_next": _AFTER,
+        "supply.list": (*_ENTRIES, Option("supply.add"), Option("supply.confirm_all"), _MORE),
+        "supply.list_empty": (Option("supply.add"), Option("supply.main_menu")),
+        "supply.node_menu": tuple(Option(f"supply.{key}") for key in ("edit", "remove", "back")),
+        "supply.ask_field": tuple(
+            Option(f"supply.field_{field}")
+            for field in ("name", "place", "process", "workers", "parent", "payment")
+        ),
+        "supply.ask_remove": (Option("supply.yes_remove"), Option("common.no")),
+        "actions.ask": _ITEM,
+        "actions.note_saved": _ITEM,
+        "actions.photo_saved": _ITEM,
+        "actions.invalid": _ITEM,
+        "actions.list": (*_ENTRIES, Option("actions.main_menu"), _MORE),
+        "training.topics": _TOPICS,
+        **{
+            f"lesson.{topic.key.removeprefix('lesson.')}.{part}": (
+                Option("training.next"),
+                Option("training.stop"),
+            )
+            for topic in _TOPICS[:-1]
+            for part in (1, 2)
+        },
+        **{
+            f"checklist.{question}": tuple(
+                Option(f"checklist.answer_{answer}") for answer in ("yes", "no", "not_sure")
+            )
+            for question in (
+                "worker_list",
+                "ages",
+                "rates_written",
+                "paid_on_time",
+                "pay_record",
+                "complaints",
+                "chemicals",
+            )
+        },
+    }
+)
 
 
 def test_every_language_has_every_key_with_the_same_placeholders() -> None:

@@ -36,4 +36,11 @@ def apply_effect(session: Session, contact: Contact, effect: Effect, now: dateti
 
 def _load_domain_modules() -> None:
     """Importing a domain module registers its handlers."""
-    from bot.domain import business  # noqa: F401
+    from bot.domain import (  # noqa: F401
+        actions,
+        assessments,
+        business,
+        supply,
+        surveys,
+        training,
+    )

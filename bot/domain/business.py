@@ -59,9 +59,9 @@ def register_business(
     return business
 
 
-def stage_of(business: Business) -> str:
-    """The programme stage, derived from the business's records rather than stored."""
-    return "registered"
+def business_of(session: Session, leader: Contact) -> Business | None:
+    """The business this contact leads, if any."""
+    return session.scalar(select(Business).where(Business.leader_id == leader.id))
 
 
 def survey_is_open(session: Session, code: str) -> bool:

@@ -1,0 +1,142 @@
+"""The staff console, served under /admin by the same app as the webhooks.
+
+Pages read and change the store through the same domain functions as the bot; every change a
+staff member makes is written to the audit log in the same transaction.
+"""
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from admin.auth import Forbidden, SignInRequired, runtime_of, staff_of
+from admin.guard import ConsoleGuard
+from admin.pages import (
+    assessments,
+    audit_log,
+    broadcasts,
+    business,
+    businesses,
+    exports,
+    items,
+    overview,
+    session,
+    simulator,
+    staff,
+    surveys,
+)
+from admin.web import page
+from bot.runtime import Runtime
+
+PREFIX = "/admin"
+SESSION_HOURS = 12
+
+
+def console_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX)
+    for module in (
+        session,
+        overview,
+        businesses,
+        business,
+        items,
+        assessments,
+        surveys,
+        broadcasts,
+        simulator,
+        exports,
+        staff,
+        audit_log,
+    ):
+        router.include_router(module.router)
+    return router
+
+
+def install_console(app: FastAPI, runtime: Runtime) -> None:
+    """Mount the console on `app`: routes, static files, session cookie and error pages."""
+    settings = runtime.settings
+    app.include_router(console_router())
+    app.mount(
+        f"{PREFIX}/static",
+        StaticFiles(directory=Path(__file__).parent / "static"),
+        name="console-static",
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="console_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=settings.public_base_url.startswith("https://"),
+    )
+    app.add_middleware(ConsoleGuard, prefix=PREFIX)
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+
+def _message(request: Request, status: int, heading: str, message: str) -> Response:
+    with runtime_of(request).store.transaction() as db:
+        staff = staff_of(db, request.session.get("staff_id"))
+    back = (f"{PREFIX}/", "Back to the overview") if staff else (f"{PREFIX}/login", "Sign in")
+    return page(
+        request,
+        "message.html",
+        staff,
+        status_code=status,
+        heading=heading,
+        message=message,
+        back=back[0],
+        back_label=back[1],
+    )
+
+
+async def _sign_in_required(request: Request, _: Exception) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return RedirectResponse(f"{PREFIX}/login?next={request.url.path}", status_code=303)
+    return _message(request, 401, "Signed out", "Your session has ended. Sign in and try again.")
+
+
+async def _forbidden(request: Request, error: Exception) -> Response:
+    reason = error.reason if isinstance(error, Forbidden) else "Not allowed."
+    return _message(request, 403, "Not allowed", reason)
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    """A malformed console address (say, letters where an id goes) is a missing page."""
+    if not request.url.path.startswith(PREFIX):
+        assert isinstance(error, RequestValidationError)
+        return await request_validation_exception_handler(request, error)
+    return _message(request, 404, "Not found", "There is no such page in the console.")
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    from fastapi.exception_handlers import http_exception_handler
+
+    assert isinstance(error, HTTPException)
+    if not request.url.path.startswith(PREFIX) or "session" not in request.scope:
+        return await http_exception_handler(request, error)
+    messages = {404: "There is no such page in the console.", 405: "That address takes no form."}
+    text = messages.get(error.status_code, str(error.detail))
+    return _message(request, error.status_code, "Not available", text)
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """A bug must not show a stack trace; the transaction was rolled back, so nothing changed."""
+    if not request.url.path.startswith(PREFIX):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    return PlainTextResponse(
+        "Something went wrong on our side and nothing was saved. Go back and try again.",
+        status_code=500,
+    )

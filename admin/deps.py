@@ -1,0 +1,16 @@
+"""Dependencies every console route declares: who may call it, and the posted form."""
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from starlette.datastructures import FormData
+
+from admin.auth import Staff, read_form, signed_in
+
+Viewer = Annotated[Staff, Depends(signed_in("viewer"))]
+Worker = Annotated[Staff, Depends(signed_in("staff"))]
+Admin = Annotated[Staff, Depends(signed_in("admin"))]
+Form = Annotated[FormData, Depends(read_form)]
+
+# A row id in a console address: anything else (letters, zero, huge numbers) is a missing page.
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

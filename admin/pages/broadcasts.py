@@ -1,0 +1,194 @@
+"""Broadcasts: compose a message per language (English is the fallback), choose a segment,
+preview who gets it and what it costs in SMS, schedule it, and follow its delivery."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from admin.audit import record
+from admin.auth import Staff, runtime_of
+from admin.charts import horizontal_bars
+from admin.deps import Form, Id, Viewer, Worker
+from admin.forms import Fields
+from admin.programme import STAGE_LABELS
+from admin.web import done, page
+from bot.domain.broadcasts import (
+    CHANNELS,
+    MAX_TEXT,
+    BroadcastError,
+    Segment,
+    broadcast_progress,
+    cancel_broadcast,
+    create_broadcast,
+    preview,
+)
+from bot.domain.stage import STAGES
+from bot.models import Broadcast, Business, StaffUser
+from flows.countries import country_name
+from messages import LANGUAGES
+
+router = APIRouter()
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi"}
+MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
+SHOWN = 100
+
+
+def _countries(request: Request) -> list[tuple[str, str]]:
+    with runtime_of(request).store.transaction() as session:
+        codes = session.scalars(select(Business.country).distinct()).all()
+    return sorted(((code, country_name(code, "en")) for code in codes), key=lambda c: c[1])
+
+
+def _compose(
+    request: Request, staff: Staff, status_code: int = 200, **context: object
+) -> HTMLResponse:
+    context.setdefault("typed", {"texts": {}, "segment": {}, "send_at": ""})
+    context.setdefault("preview", None)
+    return page(
+        request,
+        "broadcast_new.html",
+        staff,
+        status_code=status_code,
+        section="broadcasts",
+        languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
+        stages=[(code, STAGE_LABELS.get(code, code)) for code in STAGES],
+        channels=CHANNELS,
+        countries=_countries(request),
+        max_text=MAX_TEXT,
+        now=runtime_of(request).clock.now(),
+        **context,
+    )
+
+
+def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment | None, object]:
+    """The texts, the segment and the sending time from the compose form."""
+    texts = {code: form.text(f"text_{code}", LANGUAGE_NAMES[code], MAX_TEXT, code == "en")
+             for code in LANGUAGES}  # fmt: skip
+    chosen = {
+        "countries": form.picked("countries", "Countries", countries),
+        "stages": form.picked("stages", "Stages", STAGES),
+        "languages": form.picked("languages", "Languages", LANGUAGES),
+        "channels": form.picked("channels", "Channels", CHANNELS),
+        "overdue": form.raw("overdue") == "yes",
+    }
+    send_at = form.moment("send_at", "Sending time") if form.raw("send_at").strip() else None
+    segment = None if form.errors else Segment.model_validate(chosen)
+    return texts, segment, send_at
+
+
+def _typed(form: Fields) -> dict[str, object]:
+    return {
+        "texts": {code: form.raw(f"text_{code}")[: MAX_TEXT * 2] for code in LANGUAGES},
+        "segment": {
+            name: [v for v in form.form.getlist(name) if isinstance(v, str)]
+            for name in ("countries", "stages", "languages", "channels")
+        }
+        | {"overdue": form.raw("overdue") == "yes"},
+        "send_at": form.raw("send_at")[:40],
+    }
+
+
+@router.get("/broadcasts")
+def broadcasts(request: Request, staff: Viewer) -> HTMLResponse:
+    with runtime_of(request).store.transaction() as session:
+        rows = session.execute(
+            select(Broadcast, StaffUser.email)
+            .outerjoin(StaffUser, StaffUser.id == Broadcast.created_by)
+            .order_by(Broadcast.send_at.desc(), Broadcast.id.desc())
+            .limit(SHOWN)
+        ).all()
+        listed = [(b, email, broadcast_progress(session, b.id)) for b, email in rows]
+    return page(request, "broadcasts.html", staff, section="broadcasts", listed=listed)
+
+
+@router.get("/broadcasts/new")
+def compose(request: Request, staff: Worker) -> HTMLResponse:
+    return _compose(request, staff)
+
+
+@router.post("/broadcasts/preview")
+def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLResponse:
+    """Nothing is saved: the form comes back with the recipients and SMS parts per language."""
+    runtime = runtime_of(request)
+    fields = Fields(form)
+    countries = [code for code, _ in _countries(request)]
+    texts, segment, _ = _read(fields, countries)
+    if fields.errors or segment is None:
+        return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
+    try:
+        with runtime.store.transaction() as session:
+            seen = preview(session, texts, segment, runtime.clock.now())
+    except BroadcastError as error:
+        return _compose(request, staff, 400, errors=[str(error)], typed=_typed(fields))
+    return _compose(request, staff, typed=_typed(fields), preview=seen)
+
+
+@router.post("/broadcasts", response_model=None)
+def schedule(request: Request, staff: Worker, form: Form) -> HTMLResponse | RedirectResponse:
+    runtime = runtime_of(request)
+    fields = Fields(form)
+    countries = [code for code, _ in _countries(request)]
+    texts, segment, send_at = _read(fields, countries)
+    if fields.errors or segment is None:
+        return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
+    now = runtime.clock.now()
+    assert send_at is None or isinstance(send_at, datetime)
+    try:
+        with runtime.store.transaction() as session:
+            broadcast = create_broadcast(session, texts, segment, send_at, now, staff.id)
+            record(
+                session,
+                staff,
+                "broadcast.schedule",
+                f"broadcast {broadcast.id}",
+                now,
+                send_at=broadcast.send_at.isoformat(),
+                segment=broadcast.segment,
+                languages=sorted(broadcast.texts),
+            )
+            broadcast_id, when = broadcast.id, broadcast.send_at
+    except BroadcastError as error:
+        return _compose(request, staff, 400, errors=[str(error)], typed=_typed(fields))
+    notice = f"Broadcast scheduled for {when:%Y-%m-%d %H:%M} UTC."
+    return done(request, f"/admin/broadcasts/{broadcast_id}", notice)
+
+
+@router.get("/broadcasts/{broadcast_id}")
+def progress(request: Request, broadcast_id: Id, staff: Viewer) -> HTMLResponse:
+    with runtime_of(request).store.transaction() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise HTTPException(404)
+        state = broadcast_progress(session, broadcast_id)
+        author = session.get(StaffUser, broadcast.created_by) if broadcast.created_by else None
+    statuses = list(dict.fromkeys([*MAIN_STATUSES, *sorted(state.counts)]))
+    chart = horizontal_bars(
+        "Messages by delivery status", [(s, state.counts.get(s, 0)) for s in statuses]
+    )
+    return page(
+        request,
+        "broadcast.html",
+        staff,
+        section="broadcasts",
+        broadcast=broadcast,
+        state=state,
+        author=author.email if author else "—",
+        chart=chart,
+        language_names=LANGUAGE_NAMES,
+        stage_names=STAGE_LABELS,
+    )
+
+
+@router.post("/broadcasts/{broadcast_id}/cancel", response_model=None)
+def cancel(request: Request, broadcast_id: Id, staff: Worker) -> RedirectResponse:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    try:
+        with runtime.store.transaction() as session:
+            cancel_broadcast(session, broadcast_id, now)
+            record(session, staff, "broadcast.cancel", f"broadcast {broadcast_id}", now)
+    except BroadcastError:
+        raise HTTPException(404) from None
+    return done(request, f"/admin/broadcasts/{broadcast_id}", "Broadcast cancelled.")

@@ -1,0 +1,164 @@
+"""One business: details, stage and timeline, supply chain, self-assessment, items, assessment,
+seal and the leader's conversation. Every change goes through the journey's domain functions."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from admin.auth import Staff, runtime_of
+from admin.deps import Id, Viewer
+from admin.web import page
+from bot.domain.actions import MAX_DESCRIPTION
+from bot.domain.stage import stage_of
+from bot.domain.supply import TreeNode, supply_tree
+from bot.domain.training import checklist_answers
+from bot.models import (
+    ActionItem,
+    ActionUpdate,
+    Assessment,
+    Business,
+    Contact,
+    InboundMessage,
+    OutboundMessage,
+    Survey,
+    SurveyResponse,
+)
+
+router = APIRouter()
+LOG_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Layer:
+    number: int
+    groups: int
+    workers: int
+    home_workers: int
+
+    @property
+    def home_share(self) -> int:
+        return round(100 * self.home_workers / self.workers) if self.workers else 0
+
+
+def layers(tree: Sequence[TreeNode]) -> list[Layer]:
+    """Totals per subcontracting layer, for the summary above the tree."""
+    totals: dict[int, list[int]] = {}
+    pending = list(tree)
+    while pending:
+        node = pending.pop()
+        total = totals.setdefault(node.layer, [0, 0, 0])
+        total[0] += 1
+        total[1] += node.workers
+        total[2] += node.home_workers
+        pending.extend(node.children)
+    return [Layer(number, *totals[number]) for number in sorted(totals)]
+
+
+def conversation(session: Session, leader: Contact | None) -> list[tuple[str, datetime, str, str]]:
+    """The leader's recent messages both ways, oldest first: (direction, time, text, status)."""
+    if leader is None:
+        return []
+    inbound = session.execute(
+        select(InboundMessage.id, InboundMessage.received_at, InboundMessage.body)
+        .where(InboundMessage.contact_id == leader.id)
+        .order_by(InboundMessage.id.desc())
+        .limit(LOG_LENGTH)
+    ).all()
+    outbound = session.execute(
+        select(
+            OutboundMessage.id,
+            OutboundMessage.created_at,
+            OutboundMessage.body,
+            OutboundMessage.inbound_id,
+            OutboundMessage.status,
+        )
+        .where(OutboundMessage.contact_id == leader.id)
+        .order_by(OutboundMessage.id.desc())
+        .limit(LOG_LENGTH)
+    ).all()
+    lines = [(at, row_id, 0, row_id, "in", body, "") for row_id, at, body in inbound]
+    lines += [
+        (at, inbound_id or 0, 1, row_id, "out", body, status)
+        for row_id, at, body, inbound_id, status in outbound
+    ]
+    lines.sort(key=lambda line: line[:4])
+    return [(direction, at, body, status) for at, _, _, _, direction, body, status in lines][
+        -LOG_LENGTH:
+    ]
+
+
+def items_of(session: Session, business_id: int) -> list[tuple[ActionItem, ActionUpdate | None]]:
+    """The business's items, open ones first by due date, each with the leader's latest word."""
+    items = session.scalars(
+        select(ActionItem)
+        .where(ActionItem.business_id == business_id)
+        .order_by(ActionItem.status == "verified", ActionItem.due_on, ActionItem.id)
+    ).all()
+    latest: dict[int, ActionUpdate] = {}
+    if items:
+        updates = session.scalars(
+            select(ActionUpdate)
+            .where(ActionUpdate.item_id.in_([item.id for item in items]))
+            .order_by(ActionUpdate.id)
+        )
+        latest = {update.item_id: update for update in updates}
+    return [(item, latest.get(item.id)) for item in items]
+
+
+def business_page(
+    request: Request, staff: Staff, business_id: int, status_code: int = 200, **context: object
+) -> HTMLResponse:
+    """The whole page; forms that fail re-render it with their messages and typed values."""
+    runtime = runtime_of(request)
+    with runtime.store.transaction() as session:
+        business = session.get(Business, business_id)
+        if business is None:
+            raise HTTPException(404)
+        leader = session.get(Contact, business.leader_id) if business.leader_id else None
+        tree = supply_tree(session, business_id)
+        assessments = session.scalars(
+            select(Assessment)
+            .where(Assessment.business_id == business_id)
+            .order_by(Assessment.scheduled_for)
+        ).all()
+        values = {
+            "business": business,
+            "leader": leader,
+            "stage": stage_of(session, business),
+            "tree": tree,
+            "layers": layers(tree),
+            "assessments": assessments,
+            "items": items_of(session, business_id),
+            "checklist": checklist_answers(session, business_id),
+            "surveys": session.execute(
+                select(Survey, func.count(SurveyResponse.id))
+                .outerjoin(SurveyResponse, SurveyResponse.survey_id == Survey.id)
+                .where(Survey.business_id == business_id)
+                .group_by(Survey.id)
+                .order_by(Survey.opened_at.desc())
+            ).all(),
+            "log": conversation(session, leader),
+        }
+    context.setdefault("typed", {})
+    return page(
+        request,
+        "business.html",
+        staff,
+        status_code=status_code,
+        section="businesses",
+        now=runtime.clock.now(),
+        default_months=runtime.settings.assessment_months_after_pre_assessment,
+        max_description=MAX_DESCRIPTION,
+        **values,
+        **context,
+    )
+
+
+@router.get("/businesses/{business_id}")
+def business(request: Request, business_id: Id, staff: Viewer) -> HTMLResponse:
+    return business_page(request, staff, business_id)

@@ -1,0 +1,125 @@
+"""CSV exports for spreadsheets; each download is itself written to the audit log."""
+
+from collections import Counter
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from admin.audit import record
+from admin.auth import runtime_of
+from admin.csv_export import csv_download
+from admin.deps import Viewer
+from bot.domain.actions import OPEN, overdue_items
+from bot.domain.assessments import next_assessment_at
+from bot.domain.stage import stage_of
+from bot.domain.supply import node_views
+from bot.domain.surveys import CSV_HEADER, SurveyError, results_rows, survey_results
+from bot.models import ActionItem, Business, Contact, Survey
+
+router = APIRouter()
+
+
+@router.get("/exports/businesses.csv")
+def businesses_csv(request: Request, staff: Viewer) -> Response:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    header = (
+        "id", "name", "place", "country", "stage", "leader", "language", "channel",
+        "opted_out", "registered_at", "mapping_confirmed_at", "pre_assessment_at",
+        "assessment_on", "seal_awarded_at", "open_items", "overdue_items",
+    )  # fmt: skip
+    with runtime.store.transaction() as session:
+        open_items = Counter(
+            session.scalars(select(ActionItem.business_id).where(ActionItem.status.in_(OPEN)))
+        )
+        overdue = Counter(item.business_id for item in overdue_items(session, now))
+        rows = []
+        for business, leader in session.execute(
+            select(Business, Contact)
+            .outerjoin(Contact, Contact.id == Business.leader_id)
+            .order_by(Business.id)
+        ):
+            assessment = next_assessment_at(session, business.id)
+            rows.append(
+                (
+                    business.id,
+                    business.name,
+                    business.place,
+                    business.country,
+                    stage_of(session, business),
+                    leader.address if leader else "",
+                    leader.language if leader else "",
+                    leader.channel if leader else "",
+                    "yes" if leader and leader.opted_out else "no",
+                    business.registered_at,
+                    business.mapping_confirmed_at,
+                    business.pre_assessment_at,
+                    assessment.date() if assessment else None,
+                    business.seal_awarded_at,
+                    open_items[business.id],
+                    overdue[business.id],
+                )
+            )
+        record(session, staff, "export.businesses", "businesses.csv", now, rows=len(rows))
+    return csv_download("businesses.csv", header, rows)
+
+
+@router.get("/exports/supply-chain.csv")
+def supply_chain_csv(request: Request, staff: Viewer) -> Response:
+    runtime = runtime_of(request)
+    header = (
+        "business_id", "business", "node_id", "parent_id", "layer", "name", "place", "process",
+        "workers", "home_workers", "payment_method",
+    )  # fmt: skip
+    with runtime.store.transaction() as session:
+        rows = [
+            (
+                business_id,
+                name,
+                node.id,
+                node.parent_id,
+                node.layer,
+                node.name,
+                node.place,
+                node.process,
+                node.workers,
+                node.home_workers,
+                node.payment_method,
+            )
+            for business_id, name in session.execute(
+                select(Business.id, Business.name).order_by(Business.id)
+            )
+            for node in node_views(session, business_id)
+        ]
+        now = runtime.clock.now()
+        record(session, staff, "export.supply_chain", "supply-chain.csv", now, rows=len(rows))
+    return csv_download("supply-chain.csv", header, rows)
+
+
+@router.get("/exports/survey-results.csv")
+def survey_results_csv(
+    request: Request, staff: Viewer, survey: int | None = Query(None, ge=1, le=2**31 - 1)
+) -> Response:
+    """Per survey and question, counts per answer; a group under the minimum is withheld."""
+    runtime = runtime_of(request)
+    with runtime.store.transaction() as session:
+        query = select(Survey.id, Survey.code, Business.name).join(
+            Business, Business.id == Survey.business_id
+        )
+        if survey is not None:
+            query = query.where(Survey.id == survey)
+        surveys = session.execute(query.order_by(Survey.id)).all()
+        if survey is not None and not surveys:
+            raise HTTPException(404)
+        rows = []
+        for survey_id, code, business in surveys:
+            try:
+                table = results_rows(survey_results(session, survey_id))
+            except SurveyError:
+                continue
+            rows.extend((code, business, *row) for row in table[1:])
+        now = runtime.clock.now()
+        target = f"survey {survey}" if survey else "all surveys"
+        record(session, staff, "export.survey_results", target, now, rows=len(rows))
+    return csv_download("survey-results.csv", ("survey", "business", *CSV_HEADER), rows)

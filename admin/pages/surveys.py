@@ -1,0 +1,162 @@
+"""Worker surveys: open one for a business (standard questions or a written definition), share
+its join code, close it, and read results that withhold any group under the minimum size."""
+
+import json
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+
+from admin.audit import record
+from admin.auth import Staff, runtime_of
+from admin.charts import horizontal_bars
+from admin.deps import Form, Id, Viewer, Worker
+from admin.forms import Fields
+from admin.web import done, page
+from bot.domain.surveys import (
+    MAX_TITLE,
+    MIN_GROUP,
+    SurveyError,
+    close_survey,
+    default_definition,
+    open_survey,
+    survey_results,
+)
+from bot.models import Business, Survey, SurveyResponse
+
+router = APIRouter()
+MAX_DEFINITION = 60_000
+SURVEY_CHART_WIDTH = 300
+
+
+def _standard_questions() -> list[tuple[str, str]]:
+    return [(q["key"], q["text"]["en"]) for q in default_definition()["questions"]]
+
+
+def _list_page(
+    request: Request, staff: Staff, status_code: int = 200, **context: object
+) -> HTMLResponse:
+    with runtime_of(request).store.transaction() as session:
+        surveys = session.execute(
+            select(Survey, Business.name, func.count(SurveyResponse.id))
+            .join(Business, Business.id == Survey.business_id)
+            .outerjoin(SurveyResponse, SurveyResponse.survey_id == Survey.id)
+            .group_by(Survey.id, Business.name)
+            .order_by(Survey.closed_at.is_not(None), Survey.opened_at.desc(), Survey.id.desc())
+        ).all()
+        businesses = session.execute(
+            select(Business.id, Business.name).order_by(Business.name)
+        ).all()
+    context.setdefault("typed", {})
+    return page(
+        request,
+        "surveys.html",
+        staff,
+        status_code=status_code,
+        section="surveys",
+        surveys=surveys,
+        businesses=businesses,
+        questions=_standard_questions(),
+        max_title=MAX_TITLE,
+        **context,
+    )
+
+
+@router.get("/surveys")
+def surveys(request: Request, staff: Viewer) -> HTMLResponse:
+    return _list_page(request, staff)
+
+
+@router.post("/surveys", response_model=None)
+def open_new(request: Request, staff: Worker, form: Form) -> HTMLResponse | RedirectResponse:
+    """Open a survey: the ticked standard questions, or a complete definition written as JSON."""
+    runtime = runtime_of(request)
+    fields = Fields(form)
+    business_id = fields.whole("business_id", "Business", 1, 2**31 - 1)
+    title = fields.text("title", "Title", MAX_TITLE, required=False)
+    written = fields.text("definition", "Definition", MAX_DEFINITION, required=False)
+    ticked = [value for value in form.getlist("questions") if isinstance(value, str)]
+    typed = {**fields.typed("business_id", "title", "definition", limit=MAX_DEFINITION)}
+    typed["questions"] = ticked
+    definition = None
+    if written:
+        try:
+            definition = json.loads(written)
+        except ValueError as error:
+            fields.errors.append(f"The definition is not valid JSON: {error}.")
+        except RecursionError:
+            fields.errors.append("The definition is nested too deeply to be a survey.")
+    else:
+        standard = default_definition()["questions"]
+        chosen = [q for q in standard if q["key"] in ticked]
+        if not chosen:
+            fields.errors.append("Tick at least one question, or write a definition.")
+        definition = {"questions": chosen}
+    if fields.errors or business_id is None:
+        return _list_page(request, staff, 400, errors=fields.errors, typed=typed)
+    now = runtime.clock.now()
+    try:
+        with runtime.store.transaction() as session:
+            survey = open_survey(session, business_id, now, definition, title)
+            record(
+                session,
+                staff,
+                "survey.open",
+                f"business {business_id}",
+                now,
+                survey=survey.id,
+                code=survey.code,
+                questions=len(survey.definition["questions"]),
+            )
+            survey_id, code = survey.id, survey.code
+    except SurveyError as error:
+        return _list_page(request, staff, 400, errors=[str(error)], typed=typed)
+    return done(
+        request, f"/admin/surveys/{survey_id}", f"Survey open: workers join with code {code}."
+    )
+
+
+@router.get("/surveys/{survey_id}")
+def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
+    with runtime_of(request).store.transaction() as session:
+        try:
+            results = survey_results(session, survey_id)
+        except SurveyError:
+            raise HTTPException(404) from None
+        business = session.get(Business, results.business_id)
+    charts = [
+        (
+            question,
+            horizontal_bars(
+                question.text,
+                list(zip(question.options, question.counts, strict=True)),
+                width=SURVEY_CHART_WIDTH,
+            )
+            if question.counts is not None
+            else None,
+        )
+        for question in results.questions
+    ]
+    return page(
+        request,
+        "survey.html",
+        staff,
+        section="surveys",
+        results=results,
+        business=business,
+        charts=charts,
+        min_group=MIN_GROUP,
+    )
+
+
+@router.post("/surveys/{survey_id}/close", response_model=None)
+def close(request: Request, survey_id: Id, staff: Worker) -> RedirectResponse:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    try:
+        with runtime.store.transaction() as session:
+            closed = close_survey(session, survey_id, now)
+            record(session, staff, "survey.close", f"survey {survey_id}", now, code=closed.code)
+    except SurveyError:
+        raise HTTPException(404) from None
+    return done(request, f"/admin/surveys/{survey_id}", "Survey closed: nobody new can join.")

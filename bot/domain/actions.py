@@ -1,0 +1,256 @@
+"""Remediation and corrective-action items: created by staff, answered by the leader over chat.
+
+Creating an item tells the leader and plans its reminders (a few days before the due date, on
+it, and the day after when still open); changing the date plans them again; a finished item has
+none left. Staff see overdue items and verify finished ones at the next visit.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain import handles
+from bot.domain.business import business_of
+from bot.domain.notify import notify
+from bot.domain.reminders import cancel, plan, sends
+from bot.models import (
+    ActionItem,
+    ActionUpdate,
+    Business,
+    Contact,
+    ConversationState,
+    Reminder,
+    StaffUser,
+)
+from flows.actions import ReportOnAction, focus, notice
+from flows.core import Reply, State
+from flows.views import ItemView
+
+KINDS = ("remediation", "corrective")
+SEVERITIES = ("zero_tolerance", "major", "minor")
+OPEN = ("open", "help")
+MAX_DESCRIPTION = 120  # a reminder has to fit 3 SMS parts even in Hindi (UCS-2)
+MAX_DAYS_AHEAD = 730
+REMINDER_HOUR = 9  # UTC, on the reminder's day
+DAYS_BEFORE = 3
+# Reminder kind -> the message it sends.
+REMINDERS = {
+    "action_before": "actions.before",
+    "action_due": "actions.due",
+    "action_overdue": "actions.overdue",
+}
+
+
+class ActionError(ValueError):
+    pass
+
+
+def create_action_item(
+    session: Session,
+    business_id: int,
+    kind: str,
+    severity: str,
+    description: str,
+    due_on: date,
+    now: datetime,
+    staff_id: int | None = None,
+) -> ActionItem:
+    """A new item for the business; the leader is told at once and reminders are planned."""
+    if session.get(Business, business_id) is None:
+        raise ActionError(f"There is no business {business_id}.")
+    if kind not in KINDS:
+        raise ActionError(f"The kind must be one of: {', '.join(KINDS)}.")
+    if staff_id is not None and session.get(StaffUser, staff_id) is None:
+        raise ActionError(f"There is no staff member {staff_id}.")
+    item = ActionItem(
+        business_id=business_id,
+        kind=kind,
+        severity=_severity(severity),
+        description=_description(description),
+        due_on=_due_on(due_on, now),
+        status="open",
+        created_by=staff_id,
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    _plan_reminders(session, item, now)
+    _tell(session, item, "actions.new", now)
+    return item
+
+
+def update_action_item(
+    session: Session,
+    item_id: int,
+    now: datetime,
+    *,
+    description: str | None = None,
+    due_on: date | None = None,
+    severity: str | None = None,
+) -> ActionItem:
+    """Change what, by when or how serious; a new date or text is sent to the leader."""
+    item = _item(session, item_id)
+    if item.status == "verified":
+        raise ActionError(f"Action item {item_id} is already verified and cannot change.")
+    told = False
+    if severity is not None:
+        item.severity = _severity(severity)
+    if description is not None:
+        cleaned = _description(description)
+        told = told or cleaned != item.description
+        item.description = cleaned
+    if due_on is not None:
+        checked = _due_on(due_on, now)
+        told = told or checked != item.due_on
+        item.due_on = checked
+    session.flush()
+    _plan_reminders(session, item, now)
+    if told and item.status in OPEN:
+        _tell(session, item, "actions.changed", now)
+    return item
+
+
+def verify_action_item(session: Session, item_id: int, now: datetime) -> ActionItem:
+    """Staff confirm the change was made; the leader hears so and reminders stop."""
+    item = _item(session, item_id)
+    if item.status == "verified":
+        return item
+    item.status, item.verified_at = "verified", now
+    item.done_at = item.done_at or now
+    cancel(session, REMINDERS, item.id, now)
+    leader = _leader(session, item)
+    if leader is not None:
+        params = {"description": item.description}
+        notify(session, leader, (Reply("actions.verified", params),), now)
+    return item
+
+
+def overdue_items(session: Session, now: datetime) -> list[ActionItem]:
+    """Items still open after their due date, oldest first: for staff to follow up."""
+    return list(
+        session.scalars(
+            select(ActionItem)
+            .where(ActionItem.status.in_(OPEN), ActionItem.due_on < now.date())
+            .order_by(ActionItem.due_on, ActionItem.id)
+        )
+    )
+
+
+def open_item_views(session: Session, business_id: int) -> tuple[ItemView, ...]:
+    items = session.scalars(
+        select(ActionItem)
+        .where(ActionItem.business_id == business_id, ActionItem.status.in_(OPEN))
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    return tuple(_view(item) for item in items)
+
+
+def _view(item: ActionItem) -> ItemView:
+    return ItemView(item.id, item.kind, item.severity, item.description, item.due_on, item.status)
+
+
+def _item(session: Session, item_id: int) -> ActionItem:
+    item = session.get(ActionItem, item_id)
+    if item is None:
+        raise ActionError(f"There is no action item {item_id}.")
+    return item
+
+
+def _severity(severity: str) -> str:
+    if severity not in SEVERITIES:
+        raise ActionError(f"The severity must be one of: {', '.join(SEVERITIES)}.")
+    return severity
+
+
+def _description(description: str) -> str:
+    cleaned = " ".join(description.split())
+    if not cleaned.isprintable() or not 3 <= len(cleaned) <= MAX_DESCRIPTION:
+        raise ActionError(
+            f"The description must be 3 to {MAX_DESCRIPTION} printable characters, "
+            "so it fits a text message."
+        )
+    return cleaned
+
+
+def _due_on(due_on: date, now: datetime) -> date:
+    if isinstance(due_on, datetime) or not isinstance(due_on, date):
+        raise ActionError("The due date must be a date.")
+    if not now.date() <= due_on <= now.date() + timedelta(days=MAX_DAYS_AHEAD):
+        raise ActionError(f"The due date must be between today and {MAX_DAYS_AHEAD} days from now.")
+    return due_on
+
+
+def _plan_reminders(session: Session, item: ActionItem, now: datetime) -> None:
+    wanted = {}
+    if item.status in OPEN:
+        at = datetime.combine(item.due_on, time(REMINDER_HOUR))
+        wanted = {
+            "action_before": at - timedelta(days=DAYS_BEFORE),
+            "action_due": at,
+            "action_overdue": at + timedelta(days=1),
+        }
+    plan(session, REMINDERS, item.id, item.business_id, wanted, now)
+
+
+def _leader(session: Session, item: ActionItem) -> Contact | None:
+    """The business's leader, locked like the engine locks a contact it answers."""
+    business = session.get(Business, item.business_id)
+    if business is None or business.leader_id is None:
+        return None
+    return session.scalar(select(Contact).where(Contact.id == business.leader_id).with_for_update())
+
+
+def _tell(
+    session: Session,
+    item: ActionItem,
+    key: str,
+    now: datetime,
+    reminder_id: int | None = None,
+    leader: Contact | None = None,
+) -> bool:
+    """Send a notice about the item and make the leader's next answer about it."""
+    leader = leader or _leader(session, item)
+    if leader is None or leader.opted_out:
+        return False
+    stored = session.get(ConversationState, leader.id)
+    current = State(stored.flow, stored.step, stored.data) if stored else None
+    focused = focus(current, _view(item))
+    if stored is None:
+        stored = ConversationState(contact_id=leader.id, flow=focused.flow, step=focused.step)
+        session.add(stored)
+    stored.flow, stored.step, stored.data = focused.flow, focused.step, dict(focused.data)
+    stored.updated_at = now
+    notify(session, leader, notice(key, _view(item), leader.language), now, reminder_id)
+    return True
+
+
+@sends(*REMINDERS)
+def _remind(session: Session, reminder: Reminder, leader: Contact, now: datetime) -> bool:
+    item = session.get(ActionItem, reminder.subject_id)
+    if item is None or item.status not in OPEN:
+        return False
+    return _tell(session, item, REMINDERS[reminder.kind], now, reminder.id, leader)
+
+
+@handles(ReportOnAction)
+def _report(session: Session, contact: Contact, effect: ReportOnAction, now: datetime) -> None:
+    business = business_of(session, contact)
+    item = session.get(ActionItem, effect.item_id)
+    if business is None or item is None or item.business_id != business.id:
+        return
+    session.add(
+        ActionUpdate(
+            item_id=item.id,
+            kind=effect.kind,
+            text=effect.text,
+            media=list(effect.media),
+            created_at=now,
+        )
+    )
+    if effect.kind == "done" and item.status in OPEN:
+        item.status, item.done_at = "done", now
+        cancel(session, REMINDERS, item.id, now)
+    elif effect.kind == "help" and item.status == "open":
+        item.status = "help"
+    session.flush()

@@ -1,0 +1,186 @@
+"""The anonymous worker survey: consent, numbered questions, 0 to skip, thanks.
+
+Answers live only in this flow's state while the survey runs. The last answer turns them into
+one `SubmitSurveyResponse` that names no one, and the state moves on without them. No reply
+repeats an answer, and a skipped question gets the same next message as an answered one.
+"""
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from messages import DEFAULT_LANGUAGE, LANGUAGES, catalogue, normalise
+
+NAME = "survey"
+CODE_LENGTH = (4, 8)
+_CONSENT_OPTIONS = (Option("survey.begin"), Option("survey.decline"))
+_CODE_SEPARATORS = " \t:#-."
+
+
+@dataclass(frozen=True)
+class SubmitSurveyResponse(Effect):
+    """One finished (or abandoned) questionnaire: the survey's code and answers, nobody's name."""
+
+    code: str
+    answers: Mapping[str, int | None]
+
+
+@cache
+def _words(key: str) -> frozenset[str]:
+    """A word people type (JOIN, SKIP) in every supported language."""
+    return frozenset(normalise(catalogue(language)[key]) for language in LANGUAGES)
+
+
+def survey_code(text: str) -> str | None:
+    """A well-formed code (4 to 8 letters or digits, any script's digits read as 0-9), or None."""
+    kept = []
+    for char in unicodedata.normalize("NFKC", text):
+        if char in _CODE_SEPARATORS:
+            continue
+        if char.isdigit():
+            kept.append(str(unicodedata.digit(char, 0)))
+        elif char.isascii() and char.isalpha():
+            kept.append(char.upper())
+        else:
+            return None
+    low, high = CODE_LENGTH
+    return "".join(kept) if low <= len(kept) <= high else None
+
+
+def join_code(text: str) -> str | None:
+    """The code in 'JOIN 4821', with the join word of any supported language."""
+    typed = normalise(text)
+    for word in _words("survey.join_word"):
+        if typed.startswith(word):
+            return survey_code(typed[len(word) :])
+    return None
+
+
+def join(message: Message, facts: Facts, lookup: Lookup, *, bare_code: bool) -> Outcome | None:
+    """Start the survey whose code was sent, from whatever the person was doing.
+
+    `bare_code` also accepts the code alone, for a first message from a new number.
+    """
+    code = join_code(message.text) or (survey_code(message.text) if bare_code else None)
+    if code is None or not lookup.survey_is_open(code):
+        return None
+    return Survey().start(facts, {"code": code})
+
+
+def running(state: State | None) -> State | None:
+    """The survey in progress in this state, also while parked behind a language change."""
+    if state is None:
+        return None
+    if state.flow == NAME:
+        return state
+    parked = state.data.get("return_to")
+    if isinstance(parked, Mapping) and parked.get("flow") == NAME:
+        return State(NAME, parked["step"], parked["data"])
+    return None
+
+
+def leave(state: State) -> Outcome:
+    """End a survey the worker walked away from: answers given count, the rest as skipped."""
+    survey = running(state) or state
+    answers = list(survey.data.get("answers") or [])
+    effects = (_submission(survey, answers),) if any(a is not None for a in answers) else ()
+    return Outcome((), _after(survey), effects)
+
+
+def _skipped(text: str) -> bool:
+    """0 (in any script's digits) or the skip word of any supported language."""
+    cleaned = text.strip().strip(".)#*").strip()
+    if 0 < len(cleaned) <= 3 and cleaned.isdigit():
+        return all(unicodedata.digit(char, 1) == 0 for char in cleaned)
+    return normalise(text) in _words("survey.skip_word")
+
+
+def localised(texts: Mapping[str, Any], language: str | None) -> Any:
+    return texts.get(language or DEFAULT_LANGUAGE) or texts[DEFAULT_LANGUAGE]
+
+
+def _after(state: State) -> State:
+    """Where the person goes once the survey ends, decided when they joined; no answers kept."""
+    then = state.data.get("then") or {"flow": "onboarding", "step": "survey_code"}
+    return State(then["flow"], then["step"], {})
+
+
+def _submission(state: State, answers: list[int | None]) -> SubmitSurveyResponse:
+    questions = state.data["questions"]
+    padded = answers + [None] * (len(questions) - len(answers))
+    by_key = {question["key"]: answer for question, answer in zip(questions, padded, strict=True)}
+    return SubmitSurveyResponse(state.data["code"], by_key)
+
+
+class Survey:
+    name = NAME
+
+    def start(self, facts: Facts, data: Mapping[str, Any]) -> Outcome:
+        then = (
+            {"flow": "menu", "step": "main"}
+            if facts.business_name
+            else {"flow": "onboarding", "step": "survey_code"}
+        )
+        state = State(NAME, "consent", {"code": data["code"], "then": then})
+        if facts.language is None:
+            from flows.registry import flow
+
+            parked = {"flow": NAME, "step": state.step, "data": dict(state.data)}
+            return flow("onboarding").start(facts, {"return_to": parked})
+        return Outcome(self.prompt(state, facts), state)
+
+    def prompt(self, state: State, facts: Facts) -> tuple[Reply, ...]:
+        if state.step == "consent":
+            return (Reply("survey.consent", options=_CONSENT_OPTIONS),)
+        return (self._question(state, facts),)
+
+    def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+        if state.step == "consent":
+            return self._on_consent(state, message.text, facts, lookup)
+        return self._on_answer(state, message.text, facts)
+
+    def _on_consent(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
+        answer = choice(text, len(_CONSENT_OPTIONS))
+        if answer is None:
+            reply = Reply("invalid.choice", {"max": len(_CONSENT_OPTIONS)}, _CONSENT_OPTIONS)
+            return Outcome((reply,), state)
+        if answer == 2:
+            return Outcome((Reply("survey.declined"),), _after(state))
+        definition = lookup.survey_definition(state.data["code"])
+        if definition is None:
+            return Outcome((Reply("survey.closed"),), _after(state))
+        asking = state.to("question", questions=list(definition["questions"]), answers=[])
+        return Outcome(self.prompt(asking, facts), asking)
+
+    def _on_answer(self, state: State, text: str, facts: Facts) -> Outcome:
+        answers = list(state.data["answers"])
+        question = self._question(state, facts)
+        if _skipped(text):
+            answer = None
+        else:
+            answer = choice(text, len(question.options))
+            if answer is None:
+                params = {"max": len(question.options)}
+                return Outcome((Reply("survey.answer_invalid", params, question.options),), state)
+        answers.append(answer)
+        if len(answers) < len(state.data["questions"]):
+            asking = state.to("question", answers=answers)
+            return Outcome(self.prompt(asking, facts), asking)
+        return Outcome((Reply("survey.thanks"),), _after(state), (_submission(state, answers),))
+
+    @staticmethod
+    def _question(state: State, facts: Facts) -> Reply:
+        questions = state.data["questions"]
+        number = len(state.data["answers"]) + 1
+        question = questions[number - 1]
+        labels = localised(question["options"], facts.language)
+        params = {
+            "number": number,
+            "total": len(questions),
+            "question": localised(question["text"], facts.language),
+        }
+        options = tuple(Option("common.value", {"value": label}) for label in labels)
+        return Reply("survey.question", params, options)

@@ -1,0 +1,113 @@
+"""The console served by a real uvicorn on a free local port, against the test database.
+
+`console` starts the app for one test (fresh runtime and ManualClock); `sign_in` returns an
+httpx client logged in with a given role, which knows the page's CSRF token.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from console_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Client,
+    Console,
+    World,
+    add_business,
+    serve,
+)
+
+from bot.app import create_app
+from bot.clock import ManualClock
+from bot.domain.actions import create_action_item
+from bot.domain.assessments import record_pre_assessment
+from bot.domain.broadcasts import create_broadcast
+from bot.domain.supply import add_node
+from bot.domain.surveys import open_survey
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+
+@pytest.fixture
+def console(store, migrated) -> Iterator[Console]:
+    clock = ManualClock()
+    settings = Settings(
+        database_url=migrated, secret_key="test-secret", public_base_url="http://127.0.0.1"
+    )
+    runtime = Runtime(settings, clock)
+    app = create_app(runtime)
+    url, stop = serve(app)
+    yield Console(url, app, runtime, clock)
+    stop()
+
+
+@pytest.fixture
+def sign_in(console) -> Callable[..., Client]:
+    return console.sign_in
+
+
+@pytest.fixture
+def world(console) -> World:
+    now = console.clock.now()
+    business_id = add_business(console, "+15550100001", "Blue Thread Embroidery")
+    with console.runtime.store.transaction() as session:
+        group = add_node(
+            session, business_id, now, name="Sunita's stitching group", place="Sanganer",
+            process="embroidery", workers=40, home_workers=30, payment_method="cash",
+        )  # fmt: skip
+        add_node(
+            session, business_id, now, name="Chomu home workers", place="Chomu",
+            process="tassels", workers=8, home_workers=8, payment_method="cash",
+            parent_id=group.id,
+        )  # fmt: skip
+        item = create_action_item(
+            session, business_id, "remediation", "major", "Write down the piece rate",
+            now.date() + timedelta(days=30), now,
+        )  # fmt: skip
+        assessment = record_pre_assessment(
+            session, business_id, now.date() - timedelta(days=1), now, 6
+        )
+        survey = open_survey(session, business_id, now, None, "Chomu workers")
+        broadcast = create_broadcast(
+            session, {"en": "Training on Monday"}, {}, now + timedelta(days=1), now
+        )
+        return World(
+            business_id,
+            "+15550100001",
+            group.id,
+            item.id,
+            assessment.id,
+            survey.id,
+            survey.code,
+            broadcast.id,
+        )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright; required in CI, optional on a laptop."""
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"no browser at {CHROMIUM} (scripts/test installs Debian's chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "the playwright package is missing (pip install -e '.[test]')"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

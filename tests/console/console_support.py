@@ -1,0 +1,156 @@
+"""Helpers for console tests: a real uvicorn serving the app, signed-in clients, sample data."""
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import httpx
+import uvicorn
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+from bot.clock import ManualClock
+from bot.domain.business import register_business
+from bot.models import Base, Contact, StaffUser
+from bot.runtime import Runtime
+
+PASSWORD = "a long enough password"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+class Client(httpx.Client):
+    """A browser-like client: keeps cookies, does not follow redirects, knows its CSRF token."""
+
+    def token(self) -> str:
+        return csrf_of(self.get("/admin/login").text)
+
+    def submit(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
+        """Post a console form the way the page would, with the session's CSRF token."""
+        return self.post(url, data={"csrf": self.token(), **(data or {})})
+
+
+@dataclass
+class Console:
+    url: str
+    app: FastAPI
+    runtime: Runtime
+    clock: ManualClock
+
+    def client(self) -> Client:
+        return Client(base_url=self.url, follow_redirects=False, timeout=30)
+
+    def account(self, role: str, email: str | None = None) -> str:
+        """A staff account whose password hash is cheap to check, so tests sign in quickly."""
+        email = email or f"{role}@example.org"
+        with self.runtime.store.transaction() as session:
+            session.add(
+                StaffUser(
+                    email=email, role=role, password_hash=_quick_hash(), created_at=self.clock.now()
+                )
+            )
+        return email
+
+    def sign_in(self, role: str | None, email: str | None = None) -> Client:
+        """A client signed in as a new account with `role`, or nobody for None."""
+        client = self.client()
+        if role is None:
+            return client
+        email = self.account(role, email)
+        response = client.post(
+            "/admin/login", data={"csrf": client.token(), "email": email, "password": PASSWORD}
+        )
+        assert response.status_code == 303, response.text
+        return client
+
+
+@cache
+def _quick_hash() -> str:
+    """An argon2 hash of PASSWORD with the lowest cost; the console verifies it like any other."""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:
+        """The test process keeps its own signal handling."""
+
+
+def serve(app: object) -> tuple[str, Callable[[], None]]:
+    """Run `app` with uvicorn in a thread on a free port; returns its URL and a stop function."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the console server did not start"
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of one business with something in every section, for pages that need an id."""
+
+    business_id: int
+    leader: str
+    node_id: int
+    item_id: int
+    assessment_id: int
+    survey_id: int
+    survey_code: str
+    broadcast_id: int
+
+
+def add_business(
+    console: Console, phone: str, name: str, place: str = "Jaipur", country: str = "IN"
+) -> int:
+    """A registered business whose leader texts from `phone` on SMS."""
+    now = console.clock.now()
+    with console.runtime.store.transaction() as session:
+        leader = Contact(
+            address=phone, channel="sms", language="en", created_at=now, consented_at=now
+        )
+        session.add(leader)
+        session.flush()
+        return register_business(session, leader, name, place, country, now).id
+
+
+def snapshot(console: Console) -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    with console.runtime.store.transaction() as session:
+        return {
+            table.name: sorted(
+                (tuple(str(value) for value in row) for row in session.execute(table.select())),
+            )
+            for table in Base.metadata.sorted_tables
+        }
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

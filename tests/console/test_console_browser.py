@@ -1,0 +1,137 @@
+"""The console in a real browser (headless Chromium): sign in, add a remediation item, read a
+supply-chain tree, compose a broadcast, chat in the simulator, and every page on a phone."""
+
+from datetime import timedelta
+
+import pytest
+from console_routes import ROUTES
+from console_support import PASSWORD
+
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture
+def browser_page(chromium, console):
+    context = chromium.new_context(viewport=WIDE, base_url=console.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, console, role: str = "staff") -> None:
+    email = console.account(role)
+    page.goto("/admin/")
+    assert page.url.endswith("/admin/login?next=/admin/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/admin/")
+
+
+def test_staff_add_a_remediation_item_and_read_the_supply_chain(
+    browser_page, console, world, artifacts
+) -> None:
+    page = browser_page
+    sign_in(page, console)
+    assert page.locator("h1").inner_text() == "Overview"
+    page.click("nav >> text=Businesses")
+    page.click("text=Blue Thread Embroidery")
+    tree = page.locator("#supply-chain .tree")
+    assert tree.locator(".node h4").all_inner_texts() == [
+        "Sunita's stitching group",
+        "Chomu home workers",
+    ]
+    nested = tree.locator("li li .node")
+    assert "Layer 2" in nested.inner_text() and "8 workers, 8 at home" in nested.inner_text()
+    due = (console.clock.now().date() + timedelta(days=21)).isoformat()
+    form = page.locator("#new-item")
+    form.locator("textarea[name=description]").fill("Give every worker a written pay slip")
+    form.locator("select[name=severity]").select_option("zero_tolerance")
+    form.locator("input[name=due_on]").fill(due)
+    form.locator("button:has-text('Add item')").click()
+    assert page.locator(".notice").inner_text() == "Item added; the leader has been told."
+    row = page.locator("#items tr.item", has_text="Give every worker a written pay slip")
+    assert "Zero tolerance" in row.inner_text() and due in row.inner_text()
+    page.screenshot(path=artifacts / "business-page.png", full_page=True)
+
+
+def test_a_wrong_item_is_explained_and_what_was_typed_stays(browser_page, console, world) -> None:
+    page = browser_page
+    sign_in(page, console)
+    page.goto(f"/admin/businesses/{world.business_id}")
+    form = page.locator("#new-item")
+    form.locator("textarea[name=description]").fill("<b>Pay on time</b>")
+    form.locator("input[name=due_on]").fill("2020-01-01")
+    form.locator("button:has-text('Add item')").click()
+    assert "The due date must be between today" in page.locator(".errors").inner_text()
+    assert page.locator("#new-item textarea").input_value() == "<b>Pay on time</b>"
+    assert page.locator("b", has_text="Pay on time").count() == 0
+
+
+def test_staff_compose_preview_and_schedule_a_broadcast(
+    browser_page, console, world, artifacts
+) -> None:
+    page = browser_page
+    sign_in(page, console)
+    page.click("nav >> text=Broadcasts")
+    page.click("text=Compose a broadcast")
+    page.fill("textarea[name=text_en]", "Training on safe dyes this Monday at 10.")
+    page.fill("textarea[name=text_hi]", "सोमवार 10 बजे सुरक्षित रंगों पर प्रशिक्षण।")
+    page.check("input[name=stages][value=remediation]")
+    page.click("button:has-text('Preview recipients')")
+    preview = page.locator("#preview")
+    assert "1 recipient" in preview.locator("h2").inner_text()
+    english = preview.locator("tr", has_text="English").first.inner_text()
+    assert "1" in english
+    hindi = preview.locator("tr", has_text="Hindi").inner_text()
+    assert "Hindi text" in hindi
+    assert page.locator("input[name=stages][value=remediation]").is_checked()
+    page.screenshot(path=artifacts / "broadcast-preview.png", full_page=True)
+    page.fill("input[name=send_at]", "2026-01-06T09:30")
+    page.click("button:has-text('Schedule broadcast')")
+    assert page.locator(".notice").inner_text() == "Broadcast scheduled for 2026-01-06 09:30 UTC."
+    assert "scheduled" in page.locator(".figures").inner_text()
+    assert "Stages: Remediation." in page.locator("dl.facts").inner_text()
+    page.screenshot(path=artifacts / "broadcast-progress.png", full_page=True)
+
+
+def test_staff_chat_with_the_bot_in_the_simulator(browser_page, console) -> None:
+    page = browser_page
+    sign_in(page, console)
+    page.click("nav >> text=Simulator")
+    page.fill("input[name=phone]", "+15550001234")
+    page.fill("textarea[name=text]", "hi")
+    page.click("button:has-text('Send')")
+    bubbles = page.locator("#transcript .bubble")
+    assert bubbles.first.inner_text().startswith("hi")
+    reply = bubbles.nth(1).inner_text()
+    assert "1 English" in reply  # the language menu, as numbered lines
+    page.fill("textarea[name=text]", "1")
+    page.click("button:has-text('Send')")
+    assert page.locator("#transcript .bubble.in").count() == 2
+
+
+def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> None:
+    context = chromium.new_context(viewport=PHONE, base_url=console.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, console, "admin")
+    ids = {
+        "business_id": world.business_id,
+        "survey_id": world.survey_id,
+        "broadcast_id": world.broadcast_id,
+    }
+    pages = [path.format(**ids) for (method, path), _ in ROUTES.items()
+             if method == "GET" and not path.endswith(".csv")]  # fmt: skip
+    for path in pages:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.evaluate("window.innerWidth"), f"{path} is {width}px wide"
+    for path, name in [(f"/admin/businesses/{world.business_id}", "phone-business"),
+                       ("/admin/", "phone-overview")]:  # fmt: skip
+        page.goto(path)
+        page.screenshot(path=artifacts / f"{name}.png", full_page=True)
+    page.goto("/admin/login")
+    context.close()

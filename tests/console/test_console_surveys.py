@@ -1,0 +1,112 @@
+"""Surveys from the console: open with a join code, read results that hide small groups, close."""
+
+import csv
+import io
+import json
+
+from sqlalchemy import func, select
+
+from bot.domain.surveys import default_definition, record_response
+from bot.models import AuditEntry, Survey
+
+HOSTILE = "<img src=x onerror=alert(1)>'; DELETE FROM surveys; --"
+
+
+def answer(console, code: str, answers: dict, times: int) -> None:
+    with console.runtime.store.transaction() as session:
+        for _ in range(times):
+            record_response(session, code, answers, console.clock.now().date())
+
+
+def test_staff_open_a_survey_with_the_ticked_questions_and_get_a_join_code(console, world) -> None:
+    client = console.sign_in("staff")
+    response = client.post(
+        "/admin/surveys",
+        data={"csrf": client.token(), "business_id": str(world.business_id),
+              "title": HOSTILE, "questions": ["hours", "children"]},
+    )  # fmt: skip
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    with console.runtime.store.transaction() as session:
+        survey = session.scalar(select(Survey).order_by(Survey.id.desc()).limit(1))
+        keys = [q["key"] for q in survey.definition["questions"]]
+        assert keys == ["hours", "children"]
+        audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "survey.open"))
+        assert audit.detail["code"] == survey.code
+    assert f"workers join with code {survey.code}" in page
+    assert HOSTILE not in page and "&lt;img src=x" in page
+    listing = client.get("/admin/surveys").text
+    assert survey.code in listing and HOSTILE not in listing
+
+
+def test_a_survey_can_be_written_as_a_definition(console, world) -> None:
+    client = console.sign_in("staff")
+    definition = {"questions": [default_definition()["questions"][0]]}
+    definition["questions"][0]["key"] = "paid"
+    response = client.post(
+        "/admin/surveys",
+        data={"csrf": client.token(), "business_id": str(world.business_id),
+              "definition": json.dumps(definition)},
+    )  # fmt: skip
+    assert response.status_code == 303
+
+
+def test_a_wrong_survey_form_explains_itself_and_opens_nothing(console, world) -> None:
+    client = console.sign_in("staff")
+    cases = [
+        ({"business_id": "", "questions": ["hours"]}, "Business must be a whole number"),
+        ({"business_id": "99999", "questions": ["hours"]}, "No business has the id 99999."),
+        ({"business_id": str(world.business_id)}, "Tick at least one question"),
+        ({"business_id": str(world.business_id), "questions": ["hours"], "title": "x" * 121},
+         "Title is too long"),
+        ({"business_id": str(world.business_id), "definition": "{not json"},
+         "The definition is not valid JSON"),
+        ({"business_id": str(world.business_id), "definition": json.dumps({"questions": []})},
+         "A survey has 1 to 20 questions."),
+        ({"business_id": str(world.business_id), "definition": "[" * 10_000 + "]" * 10_000},
+         "The definition"),
+    ]  # fmt: skip
+    for form, message in cases:
+        response = client.post("/admin/surveys", data={"csrf": client.token(), **form})
+        assert response.status_code == 400, form
+        assert message in response.text, (form, response.text[:3000])
+    with console.runtime.store.transaction() as session:
+        assert session.scalar(select(func.count(Survey.id))) == 1
+
+
+def test_results_are_charts_and_small_groups_are_withheld(console, world) -> None:
+    answer(console, world.survey_code, {"paid_on_time": 2, "children": 3}, 3)
+    answer(console, world.survey_code, {"paid_on_time": 1}, 3)
+    page = console.sign_in("viewer").get(f"/admin/surveys/{world.survey_id}").text
+    assert "<svg" in page and "Late: 3" in page and "Yes: 3" in page
+    children = page[page.index("Do children under 14") :][:600]
+    assert "Withheld: fewer than 5 people" in children
+    assert "Often" not in children
+    exported = client_csv(console, f"/admin/exports/survey-results.csv?survey={world.survey_id}")
+    by_question = {}
+    for row in exported:
+        by_question.setdefault(row["question"], []).append(row)
+    assert [r["count"] for r in by_question["paid_on_time"]] == ["3", "3", "0"]
+    assert by_question["children"] == [
+        {**by_question["children"][0], "count": "withheld: fewer than 5 respondents"}
+    ]
+    assert by_question["children"][0]["answer"] == ""
+
+
+def client_csv(console, url: str) -> list[dict[str, str]]:
+    response = console.sign_in("viewer", f"reader{len(url)}@example.org").get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+
+def test_closing_a_survey_stops_new_workers_joining(console, world) -> None:
+    client = console.sign_in("staff")
+    response = client.post(f"/admin/surveys/{world.survey_id}/close", data={"csrf": client.token()})
+    assert response.status_code == 303
+    page = client.get(f"/admin/surveys/{world.survey_id}").text
+    assert "Survey closed: nobody new can join." in page and "Close survey" not in page
+    with console.runtime.store.transaction() as session:
+        assert session.get(Survey, world.survey_id).closed_at == console.clock.now()
+    missing = client.post("/admin/surveys/424242/close", data={"csrf": client.token()})
+    assert missing.status_code == 404

@@ -1,0 +1,146 @@
+"""The Telegram Bot API as far as the product uses it: getMe, sendMessage,
+answerCallbackQuery, getUpdates, setWebhook and deleteWebhook."""
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from fakes.server import Answer, Call, FakeServer
+
+TOKEN = "123456789:AAHx-fake-token_for-tests"
+WEBHOOK_SECRET = "s3cret_Token-for-tests"
+_METHOD = re.compile(r"/bot([^/]+)/(\w+)")
+_ERRORS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    500: "Internal Server Error",
+}
+
+
+class FakeTelegram(FakeServer):
+    """`plan()` scripts the next sendMessage answers: an HTTP status, or (429, seconds) for
+    flood control asking to retry after that long; `push()` queues updates for getUpdates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned: deque[int | tuple[int, int]] = deque()
+        self.updates: list[dict[str, Any]] = []
+        self.arrived = threading.Condition(self.lock)
+        self.message_ids = itertools.count(1)
+        self.sent: list[dict[str, Any]] = []
+
+    def plan(self, *statuses: int | tuple[int, int]) -> None:
+        self.planned.extend(statuses)
+
+    def push(self, *updates: dict[str, Any]) -> None:
+        with self.arrived:
+            self.updates.extend(updates)
+            self.arrived.notify_all()
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [call.params for call in self.calls if call.path.endswith("/" + method)]
+
+    def answer(self, call: Call) -> Answer:
+        match = _METHOD.fullmatch(call.path)
+        if match is None:
+            return _error(404, "Not Found")
+        if match.group(1) != TOKEN:
+            return _error(401, "Unauthorized")
+        method, params = match.group(2), call.params
+        if method == "getMe":
+            return _ok({"id": 123456789, "is_bot": True, "first_name": "Handcraft"})
+        if method in ("setWebhook", "deleteWebhook", "answerCallbackQuery"):
+            return _ok(True)
+        if method == "getUpdates":
+            return _ok(self._updates(params))
+        if method == "sendMessage":
+            return self._send(params)
+        return _error(404, "Not Found: method not found")
+
+    def _send(self, params: dict[str, Any]) -> Answer:
+        with self.lock:
+            status = self.planned.popleft() if self.planned else 200
+        if status == 429 or isinstance(status, tuple):
+            wait = status[1] if isinstance(status, tuple) else 1
+            return Answer(
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                },
+            )
+        if status != 200:
+            return _error(status, _ERRORS.get(status, "Error"))
+        markup = params.get("reply_markup")
+        message = {
+            "chat_id": int(params["chat_id"]),
+            "text": params["text"],
+            "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
+        }
+        with self.lock:
+            message_id = next(self.message_ids)
+            self.sent.append(message)
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": message["chat_id"], "type": "private"},
+                "text": message["text"],
+            }
+        )
+
+    def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 0.5)
+        with self.arrived:
+            self.updates = [update for update in self.updates if update["update_id"] >= offset]
+            if not self.updates and wait:
+                self.arrived.wait(wait)
+            return list(self.updates)
+
+
+def _ok(result: Any) -> Answer:
+    return Answer(200, {"ok": True, "result": result})
+
+
+def _error(status: int, description: str) -> Answer:
+    return Answer(status, {"ok": False, "error_code": status, "description": description})
+
+
+def text_update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
+    """A private-chat message as Telegram posts it."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1767603600,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Asha"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Asha"},
+            "text": text,
+        },
+    }
+
+
+def button_update(update_id: int, chat_id: int, data: str) -> dict[str, Any]:
+    """A press on one of our inline buttons."""
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cbq-{update_id}",
+            "chat_instance": "42",
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Asha"},
+            "data": data,
+            "message": {
+                "message_id": 7,
+                "date": 1767603600,
+                "chat": {"id": chat_id, "type": "private", "first_name": "Asha"},
+                "text": "Choose your language:",
+            },
+        },
+    }

@@ -1,0 +1,102 @@
+"""Twilio's Messages API as far as the product uses it, and Twilio's way of signing webhooks."""
+
+import base64
+import itertools
+import re
+import threading
+from collections import deque
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from twilio.request_validator import RequestValidator
+
+from fakes.server import Answer, Call, FakeServer
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "f3c1a9e07b5d4c2e8a6b0d9f1e2c3b4a"
+SMS_FROM = "+15005550006"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+TEMPLATE_SID = "HX" + "b" * 32
+HOLD = "hold"
+_MESSAGES = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json")
+_ERRORS = {
+    400: "The 'To' number is not a valid phone number.",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class FakeTwilio(FakeServer):
+    """Accepts messages like Twilio does; `plan()` scripts the next answers (an HTTP status,
+    a (status, error code) pair, or HOLD: accept it, then keep the answer until `release()`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned: deque[Any] = deque()
+        self.sids = (f"SM{number:032x}" for number in itertools.count(1))
+        self.released = threading.Event()
+        self.messages: list[dict[str, Any]] = []
+
+    def plan(self, *answers: Any) -> None:
+        self.planned.extend(answers)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def bodies(self) -> list[str]:
+        return [message.get("Body", "") for message in self.messages]
+
+    def answer(self, call: Call) -> Answer:
+        match = _MESSAGES.fullmatch(call.path)
+        if call.method != "POST" or match is None:
+            return Answer(404, {"code": 20404, "message": "Not found", "status": 404})
+        expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if match.group(1) != ACCOUNT_SID or call.headers.get("authorization") != expected:
+            return Answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        with self.lock:
+            planned = self.planned.popleft() if self.planned else "ok"
+        if planned not in ("ok", HOLD):
+            status, code = planned if isinstance(planned, tuple) else (planned, planned)
+            message = _ERRORS.get(status, "Refused")
+            return Answer(status, {"code": code, "message": message, "status": status})
+        resource = self._accept(call.params)
+        if planned == HOLD:
+            self.released.wait(timeout=60)
+        return Answer(201, resource)
+
+    def _accept(self, params: dict[str, Any]) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC))
+        with self.lock:
+            sid = next(self.sids)
+            self.messages.append({**params, "sid": sid})
+        return {
+            "sid": sid,
+            "account_sid": ACCOUNT_SID,
+            "to": params.get("To"),
+            "from": params.get("From"),
+            "body": params.get("Body", ""),
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "messaging_service_sid": None,
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+            "subresource_uris": {
+                "media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}/Media.json"
+            },
+        }
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """The X-Twilio-Signature Twilio would send for this POST to this URL."""
+    return RequestValidator(token).compute_signature(url, params)

@@ -1,0 +1,148 @@
+"""Staff commands for actions, assessments and supply chains, as real processes on the test
+database, with right, wrong, empty, huge and hostile arguments."""
+
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from journey_support import business_id, outbox
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import cli
+from bot.models import ActionItem, Assessment, Business
+
+pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
+
+TODAY = datetime.now(UTC).date()
+SOON = (TODAY + timedelta(days=20)).isoformat()
+NOBODY = str(2**31 - 1)  # an id no row has
+
+
+def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def count(store, model) -> int:
+    with store.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_staff_walk_an_item_and_an_assessment_from_the_command_line(store, migrated, leader):
+    business = str(business_id(store, leader.address))
+    made = run(
+        migrated, "actions", "add", business, "Put a first-aid kit in every home.", "--due", SOON
+    )
+    assert made.returncode == 0, made.stderr
+    created = re.fullmatch(r"Created action item (\d+), due (.+)\.\n", made.stdout)
+    assert created and created[2] == SOON
+    item_id = created[1]
+    assert outbox(store, leader.address)[-2].message_key == "actions.new"
+
+    later = (TODAY + timedelta(days=40)).isoformat()
+    changed = run(migrated, "actions", "update", item_id, "--due", later, "--severity", "minor")
+    assert changed.returncode == 0, changed.stderr
+    with store.transaction() as session:
+        item = session.get(ActionItem, int(item_id))
+        assert (item.due_on.isoformat(), item.severity) == (later, "minor")
+    assert run(migrated, "actions", "overdue").stdout.strip() == "No overdue items."
+    assert run(migrated, "actions", "verify", item_id).returncode == 0
+
+    held = (TODAY - timedelta(days=3)).isoformat()
+    scheduled = run(migrated, "assessments", "pre-assessment", business, "--held-on", held)
+    assert scheduled.returncode == 0, scheduled.stderr
+    assessment_id = re.fullmatch(r"Assessment (\d+) scheduled for .+\n", scheduled.stdout)[1]
+    upcoming = run(migrated, "assessments", "upcoming", "--days", "366")
+    assert upcoming.stdout.startswith(f"{assessment_id}\tbusiness {business}\t")
+    noted = run(migrated, "assessments", "outcome", assessment_id, "pass", "--notes", "All good")
+    assert noted.returncode == 0, noted.stderr
+    sealed = run(migrated, "assessments", "award-seal", business)
+    assert sealed.returncode == 0 and sealed.stdout.strip() == "Seal awarded to Blue Thread."
+    again = run(migrated, "assessments", "award-seal", business)
+    assert again.returncode == 1 and "already awarded" in again.stderr
+
+
+def test_the_supply_tree_prints_layer_under_layer(store, migrated, leader) -> None:
+    leader.send("1")
+    for answer in ("Kamal Traders", "Bagru", "printing", "12 8", "1", "1", "1"):
+        leader.send(answer)
+    for answer in ("Meena's group", "Sanganer", "embroidery", "5 5", "2", "2", "1"):
+        leader.send(answer)
+    printed = run(migrated, "supply", "tree", str(business_id(store, leader.address)))
+    assert printed.stdout.splitlines() == [
+        "Kamal Traders (Bagru): printing, 12 workers, 8 at home, cash",
+        "  Meena's group (Sanganer): embroidery, 5 workers, 5 at home, mobile_money",
+    ]
+    assert run(migrated, "supply", "tree", NOBODY).stdout.strip() == "Nothing reported yet."
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["actions", "add"], "Missing argument"),
+        (["actions", "add", "abc", "Fix it", "--due", SOON], "value for 'business'"),
+        (["actions", "add", "-5", "Fix it", "--due", SOON], "No such option"),
+        (["actions", "add", "9" * 5000, "Fix it", "--due", SOON], "value for 'business'"),
+        (["actions", "add", "99999999999", "Fix it", "--due", SOON], "value for 'business'"),
+        (["actions", "add", "1", "Fix it", "--due", "2026-02-30"], "does not match"),
+        (["actions", "add", "1", "Fix it", "--due", "tomorrow"], "does not match"),
+        (["actions", "update", "1", "--due", ""], "does not match"),
+        (["actions", "verify", "0"], "value for 'item'"),
+        (["assessments", "pre-assessment", "1", "--held-on", SOON, "--months", "0"], "'--months'"),
+        (["assessments", "upcoming", "--days", "-3"], "value for '--days'"),
+        (["supply", "tree", "🧵"], "value for 'business'"),
+    ],
+)
+def test_arguments_that_do_not_parse_get_usage_help(args, message) -> None:
+    """Refused before any database work, so run in-process: the same CLI, much faster."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["actions", "add", NOBODY, "Fix it", "--due", SOON], f"no business {NOBODY}"),
+        (["actions", "add", "{b}", "Fix it", "--due", "2001-01-01"], "between today"),
+        (["actions", "add", "{b}", "", "--due", SOON], "3 to 120"),
+        (["actions", "add", "{b}", "x" * 100_000, "--due", SOON], "3 to 120"),
+        (["actions", "add", "{b}", "Fix \x1b[2J now", "--due", SOON], "printable"),
+        (["actions", "add", "{b}", "Fix it", "--due", SOON, "--severity", "'; --"], "severity"),
+        (["actions", "add", "{b}", "Fix it", "--due", SOON, "--kind", "<b>"], "kind"),
+        (["actions", "update", NOBODY, "--severity", "minor"], "no action item"),
+        (["assessments", "pre-assessment", "{b}", "--held-on", "2999-01-01"], "future"),
+        (["assessments", "outcome", NOBODY, "excellent"], "no assessment"),
+        (["assessments", "award-seal", "{b}"], "outcome"),
+    ],
+)
+def test_wrong_empty_huge_and_hostile_values_get_a_clear_message_and_change_nothing(
+    store, migrated, leader, args, message
+) -> None:
+    business = str(business_id(store, leader.address))
+    result = run(migrated, *[arg.replace("{b}", business) for arg in args])
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert count(store, ActionItem) == 0 and count(store, Assessment) == 0
+    with store.transaction() as session:
+        assert session.scalar(select(Business.seal_awarded_at)) is None
+
+
+def test_hostile_text_is_stored_as_typed(store, migrated, leader) -> None:
+    hostile = "Robert'); DROP TABLE action_items;-- <script>x</script>"
+    business = str(business_id(store, leader.address))
+    result = run(migrated, "actions", "add", business, hostile, "--due", SOON)
+    assert result.returncode == 0, result.stderr
+    with store.transaction() as session:
+        assert session.scalar(select(ActionItem.description)) == hostile
