@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as StoreBusy
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +74,14 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._writer_turn(), self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def transaction_on(self, connection: Connection) -> Iterator[Session]:
+        """A transaction on a connection the caller keeps for a long loop (the sender), taking
+        its turn with the other writers like `transaction`."""
+        session = Session(bind=connection, expire_on_commit=False)
+        with self._writer_turn(), session, session.begin():
             yield session
 
     @contextmanager

@@ -2,10 +2,11 @@
 
 A row goes queued -> claimed -> sending -> sent, then delivery reports move it on.
 
-- Claims come in batches, committed before anything is sent. On PostgreSQL
-  `FOR UPDATE SKIP LOCKED` gives concurrent senders disjoint batches; on SQLite the single
-  writer lock does the same. A claim is a lease: if its sender dies, the rows go back to the
-  queue when the lease ends, and a sender that stops cleanly gives them back at once.
+- Claims come in batches, committed before anything is sent, and made by a helper thread
+  before the previous batch runs out. On PostgreSQL `FOR UPDATE SKIP LOCKED` gives concurrent
+  senders disjoint batches; on SQLite the single writer lock does the same. A claim is a
+  lease: if its sender dies, the rows go back to the queue when the lease ends, and a sender
+  that stops cleanly gives them back at once.
 - Just before its turn, one commit records how the previous send ended, moves the next row
   from claimed to sending (only if this sender still holds the claim) and reserves its paced
   moment. Then the wait for that moment, and the call. A sender keeps one connection while it
@@ -13,24 +14,25 @@ A row goes queued -> claimed -> sending -> sent, then delivery reports move it o
 - A crash after that commit leaves the row in `sending`: the provider may or may not have
   taken it, and cannot be asked. Once its lease is over it becomes `unknown` and is never
   resent. We choose a possibly missing message over a duplicate: a person who gets a question
-  twice answers it twice, and a broadcast sent twice is paid twice. Only the one message in
-  the provider's hands is ever exposed. A message that did leave through Twilio is settled
+  twice answers it twice, and a broadcast sent twice is paid twice. Only one row per lane is
+  ever exposed: the one being handed over. A message that did leave through Twilio is settled
   anyway by its delivery report, whose URL names our row.
 - One person's messages leave in order and one at a time: a row waits while an earlier one to
   the same address on the same channel is queued, claimed or sending.
 - Pacing is shared through the database (bot.pacing), so it holds across processes.
 """
 
-import contextlib
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, and_, exists, select, update
+from sqlalchemy import Connection, Row, Select, and_, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -40,14 +42,15 @@ from bot.db import Store
 from bot.domain.business import opt_out
 from bot.domain.delivery import advance
 from bot.models import Contact, OutboundMessage
-from bot.pacing import Pacer
+from bot.pacing import LATE_SECONDS, Pacer
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 ACTIVE = ("queued", "claimed", "sending")
-MAX_BATCH = 50
+Claimed = tuple[int, list[Outgoing]]  # rows taken off the queue; those of them to send
+MAX_BATCH = 100
 MAX_LEAD = 0.1
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
@@ -78,6 +81,7 @@ class Sender:
         self.pacer = Pacer(sleep=self.stopping.wait)  # a stop cuts a wait short
         self._lanes: list[Lane] | None = None
         self._lanes_lock = threading.Lock()
+        self._drains: dict[str, threading.Thread] = {}
         # How long a hand-over takes to commit, smoothed: moments are reserved that far ahead.
         self._commit_seconds = 0.0
 
@@ -101,13 +105,30 @@ class Sender:
                     accepted += sent
         return accepted
 
+    def drain_in_background(self, channel: str) -> None:
+        """Start sending the channel's due rows in a thread of its own, unless that is already
+        happening: a long broadcast then never overlaps the scheduler's next tick."""
+        with self._lanes_lock:
+            running = self._drains.get(channel)
+            if self.stopping.is_set() or (running is not None and running.is_alive()):
+                return
+            drain = threading.Thread(
+                target=self.send_due, args=(channel,), name=f"send-{channel}", daemon=True
+            )
+            self._drains[channel] = drain
+            drain.start()
+
     def close(self) -> None:
-        """Give back unsent claims so the next sender need not wait for the lease."""
+        """Finish the message in hand, then give back unsent claims so the next sender need
+        not wait for the lease."""
         self.stopping.set()
         with self._lanes_lock:
             lanes, self._lanes = self._lanes or [], []
+            drains = list(self._drains.values())
+        for drain in drains:
+            drain.join()
         try:
-            with self.store.engine.connect() as connection, transaction(connection) as session:
+            with self.store.transaction() as session:
                 self._release(session)
         except SQLAlchemyError:
             pass  # the store is gone: the claims come back when their lease ends
@@ -116,14 +137,15 @@ class Sender:
 
     def _drain(self, lane: Lane) -> int:
         accepted = 0
-        with self.store.engine.connect() as connection:
-            with transaction(connection) as session:
+        claim = partial(self._claim_apart, lane)
+        backlog = Backlog(claim, self._batch_size(lane) // 2, lane.channel)
+        with self.store.engine.connect() as connection, backlog:
+            with self.store.transaction_on(connection) as session:
                 self._recover(session, lane.channel)
                 self.pacer.open_lane(session, lane.key)
                 held = self.pacer.wait_ahead(session, lane.key) > self.lease.total_seconds() / 2
             if held:
                 return 0  # the provider asked for a long pause; nothing to do until it ends
-            backlog: deque[Outgoing] = deque()
             done: list[tuple[int, Result]] = []
             while not self.stopping.is_set():
                 handing = self._next(connection, lane, backlog, done)
@@ -139,7 +161,8 @@ class Sender:
                 accepted += isinstance(result, Accepted)
                 if isinstance(result, Retry) and result.after_seconds:
                     break  # the provider asked us to slow down: the lane is held a while
-            with transaction(connection) as session:
+            backlog.close()
+            with self.store.transaction_on(connection) as session:
                 self._settle(session, lane, done)
                 self._release(session, lane.channel)
         return accepted
@@ -148,27 +171,25 @@ class Sender:
         self,
         connection: Connection,
         lane: Lane,
-        backlog: deque[Outgoing],
+        backlog: "Backlog",
         done: list[tuple[int, Result]],
     ) -> tuple[Outgoing, float] | None:
-        """One commit: how the previous send ended, more claims if the backlog is empty, the
-        next row marked sending and its moment on the lane; None when nothing is due."""
-        with transaction(connection) as session:
-            self._settle(session, lane, done)
-            while True:
-                if not backlog:
-                    taken, claimed = self._claim(session, lane)
-                    if not taken:
-                        return None
-                    backlog.extend(claimed)
-                    continue  # all of them may have been withheld
-                message = backlog.popleft()
-                if self._start(session, message):
-                    break
-            [moment] = self.pacer.reserve(session, lane.key, lane.per_second, self._lead())
-            reserved = time.monotonic()
-        self._commit_seconds = 0.8 * self._commit_seconds + 0.2 * (time.monotonic() - reserved)
-        return message, moment
+        """One commit: how the previous send ended, the next row marked sending and its
+        moment on the lane; None when nothing is due."""
+        while True:
+            message = backlog.take()  # outside the transaction: it may wait for a claim
+            with self.store.transaction_on(connection) as session:
+                self._settle(session, lane, done)
+                done = []
+                if message is None:
+                    return None
+                if not self._start(session, message):
+                    continue  # no longer ours; the results are committed all the same
+                [moment] = self.pacer.reserve(session, lane.key, lane.per_second, self._lead())
+                reserved = time.monotonic()
+            elapsed = time.monotonic() - reserved
+            self._commit_seconds = 0.8 * self._commit_seconds + 0.2 * elapsed
+            return message, moment
 
     def _wait_for_turn(self, connection: Connection, lane: Lane, moment: float) -> bool:
         """Wait for the moment; False if the process is stopping, or the lane is held so long
@@ -180,13 +201,13 @@ class Sender:
                 return False
             if self.pacer.wait_for(moment) or self.stopping.is_set():
                 break
-            with transaction(connection) as session:
+            with self.store.transaction_on(connection) as session:
                 [moment] = self.pacer.reserve(session, lane.key, lane.per_second, self._lead())
         return not self.stopping.is_set()
 
     def _give_back(self, connection: Connection, message: Outgoing) -> None:
         """A row marked sending that never left: back to the queue, not counted as an attempt."""
-        with transaction(connection) as session:
+        with self.store.transaction_on(connection) as session:
             session.execute(
                 update(OutboundMessage)
                 .where(
@@ -204,33 +225,65 @@ class Sender:
             )
 
     def _lead(self) -> float:
-        return min(1.5 * self._commit_seconds + 0.002, MAX_LEAD)
+        """How far ahead to reserve so the commit does not make the moment late; the late
+        allowance itself covers a quick commit, so only a slow one needs a lead."""
+        return min(max(0.0, 1.5 * self._commit_seconds - LATE_SECONDS / 2), MAX_LEAD)
 
     def _batch_size(self, lane: Lane) -> int:
         """No more than a quarter of the lease's worth, so a batch is sent before it lapses."""
         sendable = lane.per_second * self.lease.total_seconds() / 4
         return max(1, min(MAX_BATCH, int(sendable)))
 
-    def _claim(self, session: Session, lane: Lane) -> tuple[int, list[Outgoing]]:
+    def _claim(self, session: Session, lane: Lane) -> Claimed:
         """Rows taken off the queue, and those of them to send (the rest were withheld)."""
         now = self.clock.now()
-        rows = session.scalars(claim_query(lane, now, self._batch_size(lane))).all()
+        rows = session.execute(claim_query(lane, now, self._batch_size(lane))).all()
         ids = {row.contact_id for row in rows if row.contact_id is not None}
         contacts = {
             contact.id: contact
-            for contact in session.scalars(select(Contact).where(Contact.id.in_(ids)))
+            for contact in session.execute(
+                select(
+                    Contact.id,
+                    Contact.channel,
+                    Contact.opted_out,
+                    Contact.opted_out_at,
+                    Contact.last_inbound_at,
+                ).where(Contact.id.in_(ids))
+            )
         }
-        batch = []
+        batch, withheld_ids = [], []
         for row in rows:
             contact = contacts.get(row.contact_id) if row.contact_id else None
             if contact is not None and withheld(row, contact):
-                row.status, row.error_code = "cancelled", "opted_out"
-                row.status_updated_at = now
-                continue
-            row.status, row.claimed_by = "claimed", self.token
-            row.next_attempt_at = now + self.lease
-            batch.append(outgoing(row, contact))
+                withheld_ids.append(row.id)
+            else:
+                batch.append(outgoing(row, contact))
+        self._mark(session, withheld_ids, status="cancelled", error_code="opted_out")
+        self._mark(
+            session,
+            [message.id for message in batch],
+            status="claimed",
+            claimed_by=self.token,
+            next_attempt_at=now + self.lease,
+        )
         return len(rows), batch
+
+    def _mark(self, session: Session, ids: list[int], **values: object) -> None:
+        if ids:
+            session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id.in_(ids))
+                .values(status_updated_at=self.clock.now(), **values)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _claim_apart(self, lane: Lane) -> Claimed:
+        """A claim in a transaction of its own, on a connection of its own."""
+        with (
+            self.store.engine.connect() as connection,
+            self.store.transaction_on(connection) as session,
+        ):
+            return self._claim(session, lane)
 
     def _start(self, session: Session, message: Outgoing) -> bool:
         """Mark the row as being handed over, if this sender still holds it. If not, the lease
@@ -253,22 +306,51 @@ class Sender:
         return started.rowcount == 1
 
     def _settle(self, session: Session, lane: Lane, done: list[tuple[int, Result]]) -> None:
-        if not done:
-            return
         now = self.clock.now()
-        rows = session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.id.in_([message_id for message_id, _ in done]))
-            .with_for_update()
-        )
-        by_id = {row.id: row for row in rows}
-        for message_id, result in done:
-            row = by_id.get(message_id)
-            if row is not None and row.claimed_by == self.token:
-                settle(session, row, result, now)
+        rest = [
+            message_id
+            for message_id, result in done
+            if not (isinstance(result, Accepted) and self._sent(session, message_id, result, now))
+        ]
+        if rest:
+            rows = session.scalars(
+                select(OutboundMessage).where(OutboundMessage.id.in_(rest)).with_for_update()
+            )
+            by_id = {row.id: row for row in rows}
+            for message_id, result in done:
+                row = by_id.get(message_id)
+                if row is not None and row.claimed_by == self.token:
+                    settle(session, row, result, now)
         hold = max((r.after_seconds or 0.0 for _, r in done if isinstance(r, Retry)), default=0)
         if hold:
             self.pacer.hold(session, lane.key, hold)
+
+    def _sent(self, session: Session, message_id: int, result: Accepted, now: datetime) -> bool:
+        """The common case in one statement: accepted while no delivery report has come yet.
+        Otherwise False, and `settle` works it out on the locked row."""
+        values = {
+            "status": "sent",
+            "provider_id": result.provider_id,
+            "sent_at": now,
+            "sent_as": result.sent_as,
+            "error_code": None,
+            "error_detail": None,
+            "claimed_by": None,
+            "status_updated_at": now,
+        }
+        if result.template_variables:
+            values["template_variables"] = dict(result.template_variables)
+        updated = session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == message_id,
+                OutboundMessage.status == "sending",
+                OutboundMessage.claimed_by == self.token,
+            )
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        return updated.rowcount == 1
 
     def _recover(self, session: Session, channel: str) -> None:
         """What senders that died left behind, once their lease is over: claimed rows go back
@@ -313,19 +395,53 @@ class Sender:
         )
 
 
-@contextlib.contextmanager
-def transaction(connection: Connection) -> Iterator[Session]:
-    """A short transaction on a connection the sender keeps: no pool checkout per message."""
-    with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-        yield session
+class Backlog:
+    """Rows claimed for one lane, waiting their turn. A helper thread claims the next batch on
+    a connection of its own before these run out, so claiming never holds up the lane."""
+
+    def __init__(self, claim: Callable[[], Claimed], low: int, name: str) -> None:
+        self.claim = claim
+        self.low = low
+        self.rows: deque[Outgoing] = deque()
+        self.helper = ThreadPoolExecutor(1, thread_name_prefix=f"claims-{name}")
+        self.refill: Future[Claimed] | None = None
+        self.dry = False  # a claim found nothing due: no more claims in this drain
+
+    def take(self) -> Outgoing | None:
+        while not self.rows and not self.dry:
+            taken, claimed = self._claimed()
+            self.rows.extend(claimed)
+            self.dry = taken == 0
+        if len(self.rows) <= self.low and not self.dry and self.refill is None:
+            self.refill = self.helper.submit(self.claim)
+        return self.rows.popleft() if self.rows else None
+
+    def close(self) -> None:
+        """Let a claim in flight finish, so the sender can give its rows back."""
+        if self.refill is not None:
+            self.refill.result()
+            self.refill = None
+
+    def _claimed(self) -> Claimed:
+        refill, self.refill = self.refill, None
+        return refill.result() if refill is not None else self.claim()
+
+    def __enter__(self) -> "Backlog":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.helper.shutdown(wait=True)
 
 
-def claim_query(lane: Lane, now: datetime, limit: int) -> Select[tuple[OutboundMessage]]:
-    """Due rows of the lane's channel, soonest due first, each the next one for its person."""
+def claim_query(lane: Lane, now: datetime, limit: int) -> Select[Any]:
+    """Due rows of the lane's channel, soonest due first, each the next one for its person
+    (only the columns sending needs: plain rows are much cheaper than full objects)."""
     row, earlier = OutboundMessage, aliased(OutboundMessage)
     same_person = and_(earlier.address == row.address, earlier.channel == row.channel)
     waiting = exists().where(same_person, earlier.id < row.id, earlier.status.in_(ACTIVE))
-    query = select(row).where(
+    columns = (row.id, row.contact_id, row.inbound_id, row.channel, row.address, row.body)
+    columns += (row.buttons, row.created_at)
+    query = select(*columns).where(
         row.channel == lane.channel,
         row.status == "queued",
         row.next_attempt_at <= now,
@@ -338,7 +454,7 @@ def claim_query(lane: Lane, now: datetime, limit: int) -> Select[tuple[OutboundM
     return query.order_by(*order).limit(limit).with_for_update(skip_locked=True, of=row)
 
 
-def withheld(row: OutboundMessage, contact: Contact) -> bool:
+def withheld(row: Row[Any], contact: Row[Any]) -> bool:
     """Someone who opted out gets only the direct answer to what they wrote after it (the
     confirmation of STOP itself); nothing queued before, and no reminder or broadcast."""
     if not contact.opted_out:
@@ -350,7 +466,7 @@ def withheld(row: OutboundMessage, contact: Contact) -> bool:
     )
 
 
-def outgoing(row: OutboundMessage, contact: Contact | None) -> Outgoing:
+def outgoing(row: Row[Any], contact: Row[Any] | None) -> Outgoing:
     on_this_channel = contact is not None and contact.channel == row.channel
     return Outgoing(
         id=row.id,
@@ -394,7 +510,7 @@ def settle(session: Session, row: OutboundMessage, result: Result, now: datetime
                 opt_out(contact, now)
 
 
-def send_tick(runtime: "Runtime", channel: str) -> int:
+def send_tick(runtime: "Runtime", channel: str) -> None:
     """The scheduler's job for one channel; each channel has its own, so a slow SMS queue never
     holds up Telegram."""
-    return runtime.sender.send_due(channel)
+    runtime.sender.drain_in_background(channel)

@@ -404,3 +404,24 @@ def test_a_long_flood_wait_holds_the_lane_without_sleeping_through_it(
     assert runtime.sender.send_due() == 0, "the lane is still held"
     assert len(fake_telegram.called("sendMessage")) == 1
     assert rows(runtime)[1].attempts == 0
+
+
+def test_a_report_for_a_message_waiting_to_be_retried_stops_the_retry(
+    runtime, client, fake_twilio, clock
+) -> None:
+    """After a timeout Twilio may have taken the message after all; its report says so before
+    the retry is due, and the retry does not happen."""
+    say(runtime, "hi")
+    with runtime.store.transaction() as session:
+        row = session.scalar(select(OutboundMessage))
+        row.attempts, row.error_code = 1, "timeout"
+        row.next_attempt_at = clock.now() + timedelta(seconds=30)
+    report = {"MessageSid": "SM" + "8" * 32, "MessageStatus": "sent"}
+    assert (
+        post_signed(client, report, f"/webhooks/twilio/status?outbound={row.id}").status_code == 204
+    )
+    clock.advance(timedelta(minutes=5))
+    assert runtime.sender.send_due() == 0
+    assert fake_twilio.calls == []
+    [row] = rows(runtime)
+    assert (row.status, row.provider_id) == ("sent", "SM" + "8" * 32)

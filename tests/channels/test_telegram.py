@@ -7,13 +7,17 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 from channel_support import channel_env
 from fakes.telegram import WEBHOOK_SECRET, button_update, text_update
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from telegram.error import TimedOut
 
 from bot.app import create_app
+from bot.channels.provider import Retry, Unknown
+from bot.channels.telegram import refused
 from bot.models import Contact, InboundMessage, OutboundMessage
 
 CHAT = 5550001
@@ -245,3 +249,18 @@ def test_telegram_webhook_command_refuses_settings_telegram_would_reject(
     assert done.returncode == 2
     assert message in output
     assert fake_telegram.called("setWebhook") == []
+
+
+@pytest.mark.parametrize(
+    ("cause", "outcome"),
+    [
+        (httpx.ConnectTimeout("connect"), Retry),  # never left: safe to send again
+        (httpx.PoolTimeout("pool"), Retry),
+        (httpx.ReadTimeout("read"), Unknown),  # left, no answer: may have been shown
+        (httpx.WriteTimeout("write"), Unknown),
+    ],
+)
+def test_a_timeout_is_retried_only_when_the_request_never_left(cause, outcome) -> None:
+    error = TimedOut()
+    error.__cause__ = cause
+    assert isinstance(refused(error), outcome)
