@@ -1,6 +1,7 @@
 """The command line: `python -m bot serve|chat|create-staff|seed-demo`."""
 
 import contextlib
+import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -8,13 +9,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy import func, select
 
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_programme import actions_cli, assessments_cli, supply_cli
 from bot.clock import SystemClock
 from bot.db import Store
-from bot.demo import seed_demo
+from bot.demo import DEMO_ADMIN, seed_demo
 from bot.domain.surveys import (
     MAX_DEFINITION_BYTES,
     SurveyError,
@@ -28,6 +30,7 @@ from bot.domain.surveys import (
 )
 from bot.engine import Engine, Inbound
 from bot.migrate import upgrade
+from bot.models import StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
@@ -213,11 +216,19 @@ def create_staff_command(
 @cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Add a handful of demo businesses so the console is not empty on a first run."""
+    settings = get_settings()
     store = _store()
+    now = SystemClock().now()
     with store.transaction() as session:
-        added = seed_demo(session, SystemClock().now())
+        added = seed_demo(session, now, settings.assessment_months_after_pre_assessment)
+        first_login = None
+        if session.scalar(select(func.count()).select_from(StaffUser)) == 0:
+            first_login = secrets.token_urlsafe(12)
+            create_staff(session, DEMO_ADMIN, "admin", first_login, now)
     store.dispose()
     typer.echo(f"Added {added} demo businesses.")
+    if first_login:
+        typer.echo(f"Console: sign in at /admin as {DEMO_ADMIN} with password {first_login}")
 
 
 @cli.command("open-survey")

@@ -1,39 +1,141 @@
-"""Demo data so the console has something to show on a first run."""
+"""Demo data so the console has something to show on a first run: one business per stage."""
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.actions import create_action_item
+from bot.domain.assessments import award_seal, record_assessment_outcome, record_pre_assessment
 from bot.domain.business import register_business
-from bot.models import Contact, ConversationState
+from bot.domain.supply import add_node, confirm_mapping
+from bot.models import Business, Contact, ConversationState
 
+# phone, language, name, place, country, how far along the programme it is
 DEMO_BUSINESSES = (
-    ("+15550100001", "en", "Blue Thread Embroidery", "Jaipur, Rajasthan", "IN"),
-    ("+15550100002", "es", "Tejidos Luna", "San Juan Chamula, Chiapas", "MX"),
-    ("+15550100003", "fr", "Atelier Perles du Sahel", "Ségou", "ML"),
-    ("+15550100004", "hi", "Kamal Hand Block Prints", "Bagru, Jaipur", "IN"),
-    ("+15550100005", "en", "Highland Weavers Cooperative", "Cusco", "PE"),
+    ("+15550100001", "en", "Blue Thread Embroidery", "Jaipur, Rajasthan", "IN", "mapping"),
+    ("+15550100002", "es", "Tejidos Luna", "San Juan Chamula, Chiapas", "MX", "pre_assessment"),
+    ("+15550100003", "fr", "Atelier Perles du Sahel", "Ségou", "ML", "remediation"),
+    ("+15550100004", "hi", "Kamal Hand Block Prints", "Bagru, Jaipur", "IN", "assessment"),
+    ("+15550100005", "en", "Highland Weavers Cooperative", "Cusco", "PE", "corrective"),
+    ("+15550100006", "en", "Golden Jute Crafts", "Dhaka", "BD", "seal"),
 )
+DEMO_ADMIN = "admin@example.org"
+ORDER = ("mapping", "pre_assessment", "remediation", "assessment", "corrective", "seal")
 
 
-def seed_demo(session: Session, now: datetime) -> int:
+def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
     """Registers the demo businesses that are missing; returns how many were added."""
     added = 0
-    for offset, (phone, language, name, place, country) in enumerate(DEMO_BUSINESSES):
+    for phone, language, name, place, country, stage in DEMO_BUSINESSES:
         if session.scalar(select(Contact).where(Contact.address == phone)):
             continue
-        joined = now - timedelta(days=30 * (len(DEMO_BUSINESSES) - offset))
+        joined = now - timedelta(days=40 + 45 * ORDER.index(stage))
         leader = Contact(
-            address=phone, channel="sim", language=language, created_at=joined, consented_at=joined
+            address=phone,
+            channel="sim",
+            language=language,
+            created_at=joined,
+            consented_at=joined,
         )
         session.add(leader)
         session.flush()
-        register_business(session, leader, name, place, country, joined)
+        business = register_business(session, leader, name, place, country, joined)
         session.add(
             ConversationState(
                 contact_id=leader.id, flow="menu", step="main", data={}, updated_at=joined
             )
         )
+        _advance(session, business, ORDER.index(stage), joined, now, months)
         added += 1
     return added
+
+
+def _advance(
+    session: Session, business: Business, depth: int, joined: datetime, now: datetime, months: int
+) -> None:
+    """Walks a business through the programme with the same domain functions staff use."""
+    _map_supply_chain(session, business.id, joined + timedelta(days=3))
+    if depth < 1:
+        return
+    confirm_mapping(session, business.id, joined + timedelta(days=7))
+    if depth < 2:
+        return
+    visit = joined + timedelta(days=20)
+    if depth >= 4:
+        visit = now - timedelta(days=30 * months + 10)
+    assessment = record_pre_assessment(session, business.id, visit, visit, months)
+    if depth == 2:
+        create_action_item(
+            session,
+            business.id,
+            "remediation",
+            "major",
+            "Write down the piece rate for each order and share it with every group",
+            (visit + timedelta(days=30)).date(),
+            visit,
+        )
+        create_action_item(
+            session,
+            business.id,
+            "remediation",
+            "minor",
+            "Keep a first-aid kit where the embroidery is done",
+            (now + timedelta(days=60)).date(),
+            now,
+        )
+    if depth < 4:
+        return
+    outcome = "partial" if depth == 4 else "pass"
+    record_assessment_outcome(session, assessment.id, outcome, "Demo assessment", now)
+    if depth == 4:
+        create_action_item(
+            session,
+            business.id,
+            "corrective",
+            "zero_tolerance",
+            "Check and record the age of every worker in each group",
+            (now + timedelta(days=14)).date(),
+            now,
+        )
+    else:
+        award_seal(session, business.id, now)
+
+
+def _map_supply_chain(session: Session, business_id: int, when: datetime) -> None:
+    """Three layers: a workshop, a middleman below it, and a home-based group below that."""
+    workshop = add_node(
+        session,
+        business_id,
+        when,
+        name="Main stitching workshop",
+        place="Town centre",
+        process="stitching",
+        workers=12,
+        home_workers=0,
+        payment_method="bank",
+    )
+    agent = add_node(
+        session,
+        business_id,
+        when,
+        name="Village agent",
+        place="Nearby village",
+        process="embroidery",
+        workers=25,
+        home_workers=20,
+        payment_method="cash",
+        parent_id=workshop.id,
+    )
+    add_node(
+        session,
+        business_id,
+        when,
+        name="Home beading group",
+        place="Nearby village",
+        process="beading",
+        workers=9,
+        home_workers=9,
+        payment_method="mobile_money",
+        parent_id=agent.id,
+    )

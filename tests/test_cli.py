@@ -7,7 +7,10 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from bot.domain.stage import stage_of
+from bot.domain.supply import supply_tree
 from bot.models import Business, StaffUser
+from bot.staff import password_matches
 
 
 def run(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -88,8 +91,35 @@ def test_create_staff_rejects_bad_input_with_a_clear_message(
         assert session.scalar(select(func.count()).select_from(StaffUser)) == 0
 
 
-def test_seed_demo_adds_businesses_once(store, migrated) -> None:
-    assert "Added 5 demo businesses" in run(migrated, "seed-demo").stdout
-    assert "Added 0 demo businesses" in run(migrated, "seed-demo").stdout
+def test_seed_demo_adds_one_business_per_stage_once_and_a_first_login(store, migrated) -> None:
+    first = run(migrated, "seed-demo")
+    assert "Added 6 demo businesses" in first.stdout
+    password = first.stdout.split("with password ")[1].split()[0]
+    again = run(migrated, "seed-demo")
+    assert "Added 0 demo businesses" in again.stdout
+    assert "password" not in again.stdout
     with store.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(Business)) == 5
+        businesses = session.scalars(select(Business).order_by(Business.id)).all()
+        stages = [stage_of(session, business) for business in businesses]
+        admin = session.scalar(select(StaffUser))
+        assert password_matches(admin, password) and admin.role == "admin"
+    assert stages == [
+        "mapping",
+        "pre_assessment",
+        "remediation",
+        "assessment_scheduled",
+        "corrective_action",
+        "seal_awarded",
+    ]
+    assert [len(supply_tree_depths(store, business.id)) for business in businesses] == [3] * 6
+
+
+def supply_tree_depths(store, business_id: int) -> set[int]:
+    with store.transaction() as session:
+        layers: set[int] = set()
+        pending = list(supply_tree(session, business_id))
+        while pending:
+            node = pending.pop()
+            layers.add(node.layer)
+            pending.extend(node.children)
+        return layers
