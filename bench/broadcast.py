@@ -25,9 +25,8 @@ from pathlib import Path
 from sqlalchemy import insert, select, text
 
 from bot.clock import SystemClock
-from bot.db import Store, is_postgres
+from bot.db import Store
 from bot.domain.broadcasts import broadcast_progress, create_broadcast, expand_broadcasts_tick
-from bot.migrate import upgrade
 from bot.models import Business, Contact, OutboundMessage
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -36,23 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fakes import telegram as tg  # noqa: E402
 from fakes import twilio as tw  # noqa: E402
 
+from bench.database import fresh
+
 LIMITS = {"sms": 50.0, "whatsapp": 80.0, "telegram": 30.0}  # messages per second, per channel
 SEED_CHUNK = 10_000
 TEXT = "Programme news: the assessment guide is ready. Ask staff for a copy."
-
-
-def fresh(url: str) -> None:
-    """An empty, migrated schema."""
-    store = Store(url)
-    if is_postgres(store.engine):
-        with store.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{store.engine.url.database}{suffix}").unlink(missing_ok=True)
-    store.dispose()
-    upgrade(url)
 
 
 def seed(store: Store, counts: dict[str, int], now: datetime) -> None:

@@ -28,12 +28,12 @@ from urllib.parse import urlencode
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from bench.database import fresh
 from bot.app import create_app
-from bot.db import Store, is_postgres
-from bot.migrate import upgrade
+from bot.db import Store
 from bot.models import InboundMessage, OutboundMessage
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -76,20 +76,6 @@ def make_app() -> FastAPI:
         return Response(FIXED_REPLY, media_type="application/xml")
 
     return app
-
-
-def fresh(url: str) -> None:
-    """An empty, migrated schema."""
-    store = Store(url)
-    if is_postgres(store.engine):
-        with store.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{store.engine.url.database}{suffix}").unlink(missing_ok=True)
-    store.dispose()
-    upgrade(url)
 
 
 def signed_requests(prefix: str, phones: int, first_phone: int) -> list[tuple[str, str]]:

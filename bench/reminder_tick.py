@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select, text
 
-from bench.inbound import fresh
+from bench.database import fresh
 from bot.db import Store, is_postgres
 from bot.domain.reminders import fire_due
 from bot.models import ActionItem, Business, Contact, Reminder
