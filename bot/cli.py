@@ -10,10 +10,12 @@ from typing import Annotated
 import typer
 import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_programme import actions_cli, assessments_cli, supply_cli
+from bot.cli_support import run_in_transaction, transaction
 from bot.clock import SystemClock
 from bot.db import Store
 from bot.demo import DEMO_ADMIN, seed_demo
@@ -35,7 +37,7 @@ from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.settings import get_settings
-from bot.staff import ROLES, StaffError, create_staff
+from bot.staff import ROLES, create_staff
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 cli.add_typer(actions_cli, name="actions")
@@ -201,31 +203,23 @@ def create_staff_command(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    store = _store()
-    try:
-        with store.transaction() as session:
-            create_staff(session, email, role, password, SystemClock().now())
-    except StaffError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.dispose()
+    run_in_transaction(
+        lambda session: create_staff(session, email, role, password, SystemClock().now())
+    )
     typer.echo(f"Created {role} account {email.strip().lower()}.")
 
 
 @cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Add a handful of demo businesses so the console is not empty on a first run."""
-    settings = get_settings()
-    store = _store()
+    months = get_settings().assessment_months_after_pre_assessment
     now = SystemClock().now()
-    with store.transaction() as session:
-        added = seed_demo(session, now, settings.assessment_months_after_pre_assessment)
+    with transaction() as session:
+        added = seed_demo(session, now, months)
         first_login = None
         if session.scalar(select(func.count()).select_from(StaffUser)) == 0:
             first_login = secrets.token_urlsafe(12)
             create_staff(session, DEMO_ADMIN, "admin", first_login, now)
-    store.dispose()
     typer.echo(f"Added {added} demo businesses.")
     if first_login:
         typer.echo(f"Console: sign in at /admin as {DEMO_ADMIN} with password {first_login}")
@@ -240,8 +234,8 @@ def open_survey_command(
     ] = None,
 ) -> None:
     """Open an anonymous worker survey for a business and print the code workers text."""
-    store = _store()
-    try:
+
+    def open_it(session: Session) -> tuple[int, str]:
         questions = None
         if definition is not None:
             try:
@@ -250,14 +244,10 @@ def open_survey_command(
             except OSError as error:
                 raise SurveyError(f"Cannot read the definition file: {error.strerror}.") from None
             questions = validate_definition(parse_definition(raw))
-        with store.transaction() as session:
-            survey = open_survey(session, business_id, SystemClock().now(), questions, title)
-            survey_id, code = survey.id, survey.code
-    except SurveyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.dispose()
+        survey = open_survey(session, business_id, SystemClock().now(), questions, title)
+        return survey.id, survey.code
+
+    survey_id, code = run_in_transaction(open_it)
     typer.echo(f"Opened survey {survey_id}. Workers text: JOIN {code}")
 
 
@@ -266,15 +256,7 @@ def close_survey_command(
     survey_id: Annotated[int, typer.Argument(help="The survey to close.")],
 ) -> None:
     """Close a survey: nobody new can join; workers already answering may finish."""
-    store = _store()
-    try:
-        with store.transaction() as session:
-            close_survey(session, survey_id, SystemClock().now())
-    except SurveyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.dispose()
+    run_in_transaction(lambda session: close_survey(session, survey_id, SystemClock().now()))
     typer.echo(f"Closed survey {survey_id}.")
 
 
@@ -284,15 +266,7 @@ def survey_results_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV for a spreadsheet.")] = False,
 ) -> None:
     """Answer counts per question; any question with fewer than 5 respondents is withheld."""
-    store = _store()
-    try:
-        with store.transaction() as session:
-            results = survey_results(session, survey_id)
-    except SurveyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.dispose()
+    results = run_in_transaction(lambda session: survey_results(session, survey_id))
     typer.echo(results_csv(results) if as_csv else describe_results(results), nl=not as_csv)
 
 

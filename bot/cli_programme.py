@@ -1,16 +1,14 @@
 """Staff commands for the programme journey, calling the same domain functions as the console:
 `python -m bot actions|assessments|supply ...`."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.orm import Session
 
+from bot.cli_support import run_in_transaction
 from bot.clock import SystemClock
-from bot.db import Store
 from bot.domain.actions import (
     KINDS,
     SEVERITIES,
@@ -27,7 +25,6 @@ from bot.domain.assessments import (
     upcoming_assessments,
 )
 from bot.domain.supply import TreeNode, supply_tree
-from bot.migrate import upgrade
 from bot.settings import get_settings
 
 MAX_ID = 2**31 - 1
@@ -42,28 +39,6 @@ Id = Annotated[int, typer.Argument(min=1, max=MAX_ID)]
 Day = Annotated[datetime, typer.Option(formats=DATE, help="A date, YYYY-MM-DD.")]
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    url = get_settings().database_url
-    upgrade(url)
-    store = Store(url)
-    try:
-        with store.transaction() as session:
-            yield session
-    finally:
-        store.dispose()
-
-
-def _run(work: Callable[[Session], T]) -> T:
-    """Run in one transaction; invalid input ends the command with its message, exit code 1."""
-    try:
-        with _transaction() as session:
-            return work(session)
-    except ValueError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-
-
 @actions_cli.command("add")
 def add_action(
     business: Id,
@@ -74,7 +49,7 @@ def add_action(
 ) -> None:
     """Create an item; the leader is told at once and reminded before, on and after the date."""
     now = SystemClock().now()
-    item_id = _run(
+    item_id = run_in_transaction(
         lambda session: (
             create_action_item(session, business, kind, severity, description, due.date(), now).id
         )
@@ -91,7 +66,7 @@ def update_action(
 ) -> None:
     """Change an item's text, date or severity; its reminders follow the new date."""
     now = SystemClock().now()
-    _run(
+    run_in_transaction(
         lambda session: update_action_item(
             session,
             item,
@@ -108,7 +83,7 @@ def update_action(
 def verify_action(item: Id) -> None:
     """Record that staff checked the change was made."""
     now = SystemClock().now()
-    _run(lambda session: verify_action_item(session, item, now))
+    run_in_transaction(lambda session: verify_action_item(session, item, now))
     typer.echo(f"Verified action item {item}.")
 
 
@@ -116,7 +91,7 @@ def verify_action(item: Id) -> None:
 def list_overdue() -> None:
     """Items still open after their due date, oldest first."""
     now = SystemClock().now()
-    rows = _run(
+    rows = run_in_transaction(
         lambda session: [
             f"{item.id}\tbusiness {item.business_id}\t{item.due_on}\t{item.severity}\t"
             f"{item.status}\t{item.description}"
@@ -137,7 +112,7 @@ def pre_assessment(
     """Record the pre-assessment visit and schedule the compliance assessment."""
     now = SystemClock().now()
     chosen = months or get_settings().assessment_months_after_pre_assessment
-    assessment = _run(
+    assessment = run_in_transaction(
         lambda session: record_pre_assessment(session, business, held_on, now, chosen)
     )
     typer.echo(
@@ -153,7 +128,9 @@ def outcome(
 ) -> None:
     """Record pass, partial or fail; after partial or fail add corrective items."""
     now = SystemClock().now()
-    _run(lambda session: record_assessment_outcome(session, assessment, result, notes, now))
+    run_in_transaction(
+        lambda session: record_assessment_outcome(session, assessment, result, notes, now)
+    )
     typer.echo(f"Recorded {result} for assessment {assessment}.")
 
 
@@ -161,7 +138,7 @@ def outcome(
 def seal(business: Id) -> None:
     """Award the seal; the leader is told."""
     now = SystemClock().now()
-    name = _run(lambda session: award_seal(session, business, now).name)
+    name = run_in_transaction(lambda session: award_seal(session, business, now).name)
     typer.echo(f"Seal awarded to {name}.")
 
 
@@ -171,7 +148,7 @@ def upcoming(
 ) -> None:
     """Assessments without an outcome within the coming days (and any past due)."""
     now = SystemClock().now()
-    rows = _run(
+    rows = run_in_transaction(
         lambda session: [
             f"{assessment.id}\tbusiness {assessment.business_id}\t"
             f"{assessment.scheduled_for.date().isoformat()}"
@@ -184,7 +161,7 @@ def upcoming(
 @supply_cli.command("tree")
 def tree(business: Id) -> None:
     """Print a business's reported supply chain, one layer per indent."""
-    roots = _run(lambda session: supply_tree(session, business))
+    roots = run_in_transaction(lambda session: supply_tree(session, business))
 
     def lines(nodes: tuple[TreeNode, ...] | list[TreeNode]) -> Iterator[str]:
         for node in nodes:
