@@ -10,7 +10,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./data/handcraft.db"
+    # Console cookies are signed with it; 32+ bytes, required off loopback (see bot/keys.py).
     secret_key: str = "change-me-in-production"
+    # Seals survey answers in progress and keys the one-response-per-person hashes. Kept outside
+    # the database and its backups; 32+ bytes, required off loopback (see bot/keys.py).
+    survey_key: str = ""
+    # Where generated local keys (and other local files) live.
+    data_dir: str = "./data"
     default_language: str = "en"
     assessment_months_after_pre_assessment: int = 6
     # A survey left unanswered this long ends; the answers given so far leave the conversation.
