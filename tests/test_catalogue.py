@@ -5,7 +5,7 @@ import pytest
 from flows.core import Option, Reply
 from messages import KEYWORDS, LANGUAGES, catalogue, keyword_words, placeholders
 from messages.render import render_text
-from messages.sms import segments
+from messages.sms import is_gsm7, segments
 
 MAX_SEGMENTS = 3
 DEFAULT_BUDGET = 2
@@ -203,6 +203,7 @@ def test_keywords_mean_one_thing_across_languages() -> None:
 
 
 def test_segment_counting_matches_the_gsm_and_ucs2_limits() -> None:
+    assert segments("") == 1
     assert segments("a" * 160) == 1
     assert segments("a" * 161) == 2
     assert segments("a" * 306) == 2
@@ -213,3 +214,48 @@ def test_segment_counting_matches_the_gsm_and_ucs2_limits() -> None:
     assert segments("न" * 71) == 2
     assert segments("a" * 133 + "ç") == 2
     assert segments("a" * 134 + "ç") == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a" * 159 + "]", 2),  # 161 septets: one over a single SMS
+        ("a" * 158 + "]", 1),  # 160 septets: the single-SMS limit, escape pair included
+        ("]" * 80, 1),
+        ("]" * 81, 2),
+        # Each part holds 76 escape pairs (152 septets): the 77th never straddles two parts.
+        ("]" * 153, 3),
+        ("]" * 152, 2),
+        # An escape pair at septets 153-154 moves whole to the next part.
+        ("a" * 152 + "]" + "a" * 152, 3),
+        ("a" * 153 + "]" + "a" * 151, 2),
+        ("a" * 152 + "\f" + "a" * 152, 3),
+        # Every character of the extension table costs two septets.
+        ("^{}\\[~]|€\f" * 15, 2),  # 300 septets
+    ],
+)
+def test_gsm7_escape_pairs_are_never_split_between_parts(text: str, parts: int) -> None:
+    assert segments(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("😀" * 35, 1),  # 70 UTF-16 code units: the single-SMS limit
+        ("😀" * 35 + "a", 2),
+        ("न" * 69 + "😀", 2),  # 71 code units
+        # A surrogate pair at code units 67-68 moves whole to the next part.
+        ("न" * 66 + "😀" + "न" * 66, 3),
+        ("न" * 67 + "😀" + "न" * 65, 2),
+        ("😀" * 67, 3),  # 33 pairs (66 units) per part
+    ],
+)
+def test_ucs2_surrogate_pairs_are_never_split_between_parts(text: str, parts: int) -> None:
+    assert segments(text) == parts
+
+
+def test_only_the_gsm_alphabet_stays_gsm7() -> None:
+    assert is_gsm7("Hello [world] €5 ¿Qué? Ñoño")
+    assert not is_gsm7("ç")  # only the capital Ç is in the default alphabet
+    assert not is_gsm7("नमस्ते")
+    assert not is_gsm7("a\x1bb")  # the escape code alone is no character
