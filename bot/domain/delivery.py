@@ -30,10 +30,12 @@ PROVIDER_STATUS = {
 OPTED_OUT_AT_CARRIER = "21610"
 
 
-def advance(row: OutboundMessage, status: str) -> None:
-    """Move to status unless the row is already further along."""
-    if PROGRESS.get(row.status, 0) < PROGRESS[status]:
-        row.status = status
+def advance(row: OutboundMessage, status: str) -> bool:
+    """Move to status unless the row is already as far along; whether it moved."""
+    if PROGRESS.get(row.status, 0) >= PROGRESS[status]:
+        return False
+    row.status = status
+    return True
 
 
 def record_report(
@@ -48,6 +50,12 @@ def record_report(
 
     The report's URL carries our row id, so it settles a message whose sender died before it
     could record the provider's id: that message is then known to have left, and is not resent.
+
+    Providers send reports in no guaranteed order (Twilio's status callbacks may arrive out of
+    sequence), so a report that does not move the status on is old news and leaves the row as
+    it is: an "undelivered" with error 30003 arriving after "delivered" attaches no error code,
+    no detail and no time to a delivered message. A refusal because the person opted out at the
+    carrier (21610) still opts the contact out, whatever the order.
     """
     status = PROVIDER_STATUS.get(provider_status)
     if status is None:
@@ -59,12 +67,12 @@ def record_report(
     row = session.scalar(select(OutboundMessage).where(which).with_for_update())
     if row is None or (row.provider_id and row.provider_id != provider_id):
         return False
-    row.provider_id = provider_id
-    row.sent_at = row.sent_at or now
-    advance(row, status)
-    row.status_updated_at = now
-    if error_code:
-        row.error_code = error_code
+    if advance(row, status):
+        row.provider_id = provider_id
+        row.sent_at = row.sent_at or now
+        row.status_updated_at = now
+        if error_code:
+            row.error_code = error_code
     if error_code == OPTED_OUT_AT_CARRIER and row.contact_id is not None:
         contact = session.get(Contact, row.contact_id, with_for_update=True)
         if contact is not None and not contact.opted_out:
