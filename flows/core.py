@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from flows.answers import number
 from flows.views import ItemView, LessonView, NodeView
 
 Params = Mapping[str, str | int]
@@ -127,12 +128,7 @@ class Flow(Protocol):
 
 
 def choice(text: str, count: int) -> int | None:
-    """The 1-based number of a numbered option; tolerates "2.", " 2 ", "#2" and other digits."""
-    cleaned = text.strip().strip(".)#*").strip()
-    if not cleaned.isdigit():
-        return None
-    try:
-        number = int(cleaned)
-    except ValueError:
-        return None
-    return number if 1 <= number <= count else None
+    """The 1-based number of a numbered option, read as `flows.answers.number` reads it:
+    "2", " 2 ", "2.", "#2", "2️⃣", "२" or "٢"; None when it is no option's number."""
+    picked = number(text)
+    return picked if picked is not None and 1 <= picked <= count else None

@@ -1,8 +1,32 @@
 """Words that work in any state and any supported language: HELP, MENU, STOP, START, LANG."""
 
+from functools import cache
+
+from flows.answers import fold
 from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State
 from flows.registry import flow
-from messages import keyword
+from messages import LANGUAGES, keyword_words
+
+MAX_KEYWORD = 20
+
+
+@cache
+def _meanings() -> dict[str, str]:
+    """Every keyword of every supported language, as `fold` reads it, and what it means."""
+    return {
+        fold(word): name
+        for language in LANGUAGES
+        for name, words in keyword_words(language).items()
+        for word in words
+    }
+
+
+def keyword(text: str) -> str | None:
+    """The global keyword this whole message is, in any supported language, if it is one."""
+    word = fold(text)
+    if not word or len(word) > MAX_KEYWORD:
+        return None
+    return _meanings().get(word)
 
 
 def help_reply() -> Reply:

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from flows.answers import fold, free_text
 from flows.core import (
     Facts,
     GiveConsent,
@@ -17,11 +18,11 @@ from flows.core import (
     choice,
 )
 from flows.countries import country_name, parse_country
-from messages import LANGUAGES, normalise
+from flows.survey import join_code, survey_code
+from messages import LANGUAGES
 from messages import text as message_text
 
 NAME = "onboarding"
-MAX_FIELD = 80
 _LANGUAGE_OPTIONS = tuple(Option(f"language.{code}") for code in LANGUAGES)
 _YES_NO = (Option("common.yes"), Option("common.no"))
 
@@ -30,20 +31,11 @@ def _language_typed(text: str) -> str | None:
     number = choice(text, len(LANGUAGES))
     if number:
         return LANGUAGES[number - 1]
-    typed = normalise(text)
+    typed = fold(text)
     for code in LANGUAGES:
-        if typed in (code, normalise(message_text(code, f"language.{code}"))):
+        if typed in (code, fold(message_text(code, f"language.{code}"))):
             return code
     return None
-
-
-def _free_text(text: str) -> str | None:
-    """A name or place: collapsed whitespace, some letter or digit, not too long."""
-    cleaned = " ".join(text.split())
-    printable = "".join(char for char in cleaned if char.isprintable())
-    if printable != cleaned or len(cleaned) > MAX_FIELD or not any(c.isalnum() for c in cleaned):
-        return None
-    return cleaned if len(cleaned) >= 2 else None
 
 
 def _invalid(key: str, params: Mapping[str, str | int] | None = None) -> Reply:
@@ -131,13 +123,13 @@ class Onboarding:
         return self._ask(state.to("business_name" if answer == 1 else "survey_code"), facts)
 
     def _on_business_name(self, state: State, text: str, facts: Facts, _: Lookup) -> Outcome:
-        name = _free_text(text)
+        name = free_text(text)
         if name is None:
             return self._retry(state, facts, "onboarding.name_invalid")
         return self._ask(state.to("place", name=name), facts)
 
     def _on_place(self, state: State, text: str, facts: Facts, _: Lookup) -> Outcome:
-        place = _free_text(text)
+        place = free_text(text)
         if place is None:
             return self._retry(state, facts, "onboarding.place_invalid")
         return self._ask(state.to("country", place=place), facts)
@@ -166,8 +158,8 @@ class Onboarding:
         return Outcome((registered, *menu.replies), menu.state, (register,))
 
     def _on_survey_code(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
-        code = normalise(text).replace(" ", "").replace("join", "", 1).upper()
-        if not (4 <= len(code) <= 8 and code.isascii() and code.isalnum()):
+        code = join_code(text) or survey_code(text)
+        if code is None:
             return self._retry(state, facts, "worker.code_invalid")
         if lookup.survey_is_open(code):
             from flows.registry import flow

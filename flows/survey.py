@@ -5,14 +5,14 @@ one `SubmitSurveyResponse` that names no one, and the state moves on without the
 repeats an answer, and a skipped question gets the same next message as an answered one.
 """
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from flows.answers import fold
 from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
-from messages import DEFAULT_LANGUAGE, LANGUAGES, catalogue, normalise
+from messages import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 
 NAME = "survey"
 CODE_LENGTH = (4, 8)
@@ -31,28 +31,25 @@ class SubmitSurveyResponse(Effect):
 @cache
 def _words(key: str) -> frozenset[str]:
     """A word people type (JOIN, SKIP) in every supported language."""
-    return frozenset(normalise(catalogue(language)[key]) for language in LANGUAGES)
+    return frozenset(fold(catalogue(language)[key]) for language in LANGUAGES)
 
 
 def survey_code(text: str) -> str | None:
     """A well-formed code (4 to 8 letters or digits, any script's digits read as 0-9), or None."""
     kept = []
-    for char in unicodedata.normalize("NFKC", text):
+    for char in fold(text):
         if char in _CODE_SEPARATORS:
             continue
-        if char.isdigit():
-            kept.append(str(unicodedata.digit(char, 0)))
-        elif char.isascii() and char.isalpha():
-            kept.append(char.upper())
-        else:
+        if not (char.isascii() and char.isalnum()):
             return None
+        kept.append(char.upper())
     low, high = CODE_LENGTH
     return "".join(kept) if low <= len(kept) <= high else None
 
 
 def join_code(text: str) -> str | None:
     """The code in 'JOIN 4821', with the join word of any supported language."""
-    typed = normalise(text)
+    typed = fold(text)
     for word in _words("survey.join_word"):
         if typed.startswith(word):
             return survey_code(typed[len(word) :])
@@ -92,10 +89,10 @@ def leave(state: State) -> Outcome:
 
 def _skipped(text: str) -> bool:
     """0 (in any script's digits) or the skip word of any supported language."""
-    cleaned = text.strip().strip(".)#*").strip()
-    if 0 < len(cleaned) <= 3 and cleaned.isdigit():
-        return all(unicodedata.digit(char, 1) == 0 for char in cleaned)
-    return normalise(text) in _words("survey.skip_word")
+    typed = fold(text)
+    if 0 < len(typed) <= 3 and typed.isascii() and typed.isdigit():
+        return set(typed) == {"0"}
+    return typed in _words("survey.skip_word")
 
 
 def localised(texts: Mapping[str, Any], language: str | None) -> Any:

@@ -1,7 +1,6 @@
 """Every text a person reads, keyed, one catalogue per language."""
 
 import tomllib
-import unicodedata
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -36,27 +35,12 @@ def catalogue(language: str) -> dict[str, str]:
 
 @cache
 def keyword_words(language: str) -> dict[str, tuple[str, ...]]:
+    """The global keywords of a language as listed; `flows.keywords` reads typed text against
+    them."""
     table: dict[str, list[str]] = {}
     for loaded in _files(language):
         table.update(loaded.get("keywords", {}))
-    return {name: tuple(normalise(word) for word in table[name]) for name in KEYWORDS}
-
-
-def normalise(text: str) -> str:
-    """Compare typed words loosely: width, case and surrounding punctuation do not matter."""
-    return unicodedata.normalize("NFKC", text).casefold().strip().strip(".!?¡¿,;:'\"()[]* ")
-
-
-def keyword(text: str) -> str | None:
-    """The global keyword this whole message is, in any supported language, if it is one."""
-    word = normalise(text)
-    if not word or len(word) > 20:
-        return None
-    for language in LANGUAGES:
-        for name, words in keyword_words(language).items():
-            if word in words:
-                return name
-    return None
+    return {name: tuple(table[name]) for name in KEYWORDS}
 
 
 def placeholders(template: str) -> set[str]:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.models import Contact
-from messages import keyword
+from flows.keywords import keyword
 
 MESSAGES_PER_CONVERSATION = 20
 CONVERSATIONS = 500  # 500 x 20 = 10,000 inbound messages
