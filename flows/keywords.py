@@ -1,4 +1,5 @@
-"""Words that work in any state and any supported language: HELP, MENU, STOP, START, LANG."""
+"""Words that work in any state and any supported language: HELP, MENU, STOP, START, LANG,
+and while opted out YES and UNSTOP."""
 
 from functools import cache
 
@@ -48,15 +49,17 @@ def current_prompt(state: State, facts: Facts) -> tuple[Reply, ...]:
 
 
 def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | None:
-    """The outcome of a global keyword, or None when the message is not one."""
+    """The outcome of a global keyword, or None when the message is not one.
+
+    The whole message is compared, as carriers do (messages/keywords.toml says whose rules):
+    "End" typed as a name opts out like STOP, on every channel, because on SMS the carrier has
+    already blocked the number. YES and UNSTOP are keywords only while the person is opted out,
+    so they never take the place of an answer.
+    """
     word = keyword(message.text)
     if facts.opted_out:
-        if word != "start":
-            return Outcome((), state)
-        return Outcome(
-            (Reply("keyword.restarted"), *current_prompt(state, facts)), state, (OptIn(),)
-        )
-    if word is None:
+        return _while_opted_out(word, state, facts)
+    if word is None or word == "resume":
         return None
     if word == "stop":
         return Outcome((Reply("keyword.stopped"),), state, (OptOut(),))
@@ -67,3 +70,15 @@ def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | No
     if word == "menu" and facts.role == "leader" and facts.business_name:
         return flow("menu").start(facts, {})
     return Outcome(current_prompt(state, facts), state)
+
+
+def _while_opted_out(word: str | None, state: State, facts: Facts) -> Outcome:
+    """Someone who opted out hears nothing more, except the answer to HELP (the help text
+    alone, as carriers require whether or not the person is subscribed), until START, YES or
+    UNSTOP brings them back to the question they had left."""
+    if word in ("start", "resume"):
+        replies = (Reply("keyword.restarted"), *current_prompt(state, facts))
+        return Outcome(replies, state, (OptIn(),))
+    if word == "help":
+        return Outcome((help_reply(),), state)
+    return Outcome((), state)

@@ -7,7 +7,8 @@ from string import Formatter
 
 LANGUAGES = ("en", "es", "fr", "hi")
 DEFAULT_LANGUAGE = "en"
-KEYWORDS = ("stop", "start", "help", "menu", "lang")
+# `resume` (YES, UNSTOP) opts back in like `start`, but only while the person is opted out.
+KEYWORDS = ("stop", "start", "resume", "help", "menu", "lang")
 _HERE = Path(__file__).parent
 
 
@@ -34,13 +35,21 @@ def catalogue(language: str) -> dict[str, str]:
 
 
 @cache
+def _shared_keywords() -> dict[str, list[str]]:
+    """The words carriers act on, which work in every language (see keywords.toml)."""
+    with (_HERE / "keywords.toml").open("rb") as handle:
+        return tomllib.load(handle)["keywords"]
+
+
+@cache
 def keyword_words(language: str) -> dict[str, tuple[str, ...]]:
-    """The global keywords of a language as listed; `flows.keywords` reads typed text against
-    them."""
+    """The global keywords of a language as listed, the shared carrier words included;
+    `flows.keywords` reads typed text against them."""
     table: dict[str, list[str]] = {}
     for loaded in _files(language):
         table.update(loaded.get("keywords", {}))
-    return {name: tuple(table[name]) for name in KEYWORDS}
+    shared = _shared_keywords()
+    return {name: (*shared.get(name, ()), *table.get(name, ())) for name in KEYWORDS}
 
 
 def placeholders(template: str) -> set[str]:

@@ -4,6 +4,7 @@ import pytest
 
 from flows.answers import fold
 from flows.core import Option, Reply
+from flows.keywords import keyword
 from messages import KEYWORDS, LANGUAGES, catalogue, keyword_words, placeholders
 from messages.render import render_text
 from messages.sms import is_gsm7, segments
@@ -201,6 +202,20 @@ def test_keywords_mean_one_thing_across_languages() -> None:
         for name in KEYWORDS:
             for word in keyword_words(language)[name]:
                 assert meaning.setdefault(fold(word), name) == name, f"'{word}' is ambiguous"
+
+
+# A label may read as a keyword only when it names that keyword (the menu's Help), or as YES,
+# which is a keyword only while someone is opted out, when no option is read.
+LABELS_NAMING_A_KEYWORD = {"menu.help": "help"}
+
+
+def test_no_text_a_person_may_type_back_reads_as_another_keyword() -> None:
+    for language in LANGUAGES:
+        for key, value in catalogue(language).items():
+            for word in value.split("|"):
+                meaning = keyword(word)
+                if meaning not in (None, "resume"):
+                    assert LABELS_NAMING_A_KEYWORD.get(key) == meaning, f"{language}: {key}"
 
 
 def test_segment_counting_matches_the_gsm_and_ucs2_limits() -> None:

@@ -362,6 +362,8 @@ ROWS = (
         Row("global", LEADER, at("menu", "main"), (), typed, expect)
         for typed, expect in (
             ("STOP", "keyword.stopped"),
+            ("opt out", "keyword.stopped"),
+            ("End", "keyword.stopped"),
             ("Arrêt", "keyword.stopped"),
             ("रोकें", "keyword.stopped"),
             ("HELP", "keyword.help"),
@@ -374,7 +376,15 @@ ROWS = (
             ("जुड़ें 4821", "survey.consent"),
         )
     ),
-    Row("global", OPTED_OUT, at("menu", "main"), (), "START", "keyword.restarted"),
+    *(
+        Row("global", OPTED_OUT, at("menu", "main"), (), typed, expect)
+        for typed, expect in (
+            ("START", "keyword.restarted"),
+            ("YES", "keyword.restarted"),
+            ("UNSTOP", "keyword.restarted"),
+            ("HELP", "keyword.help"),
+        )
+    ),
     Row("global", NEWCOMER, new_contact, (), "4821", "onboarding.choose_language"),
     Row("global", NEWCOMER, new_contact, (), "JOIN 4821", "onboarding.choose_language"),
 )
