@@ -124,269 +124,317 @@ class Row:
     stored: bool = False  # free text kept as typed: its letters and digits are not changed
 
 
+def rows(
+    where: str,
+    facts: Facts,
+    start: Callable[[Facts], State | None],
+    before: tuple[str, ...],
+    *answers: tuple[str, str],
+    stored: bool = False,
+) -> tuple[Row, ...]:
+    """One row per (typed, expected first reply) read at the same step."""
+    return tuple(
+        Row(where, facts, start, before, typed, expect, stored) for typed, expect in answers
+    )
+
+
 NAMING = ("Ravi Weavers", "Sanganer", "Block printing")
+NAME_ASKED = at("onboarding", "business_name")
+PLACE_ASKED = at("onboarding", "place", name="Blue Thread")
+COUNTRY_ASKED = at("onboarding", "country", name="Blue Thread", place="Jaipur")
+CONFIRMING = at("onboarding", "confirm", name="Blue Thread", place="Jaipur", country="IN")
+MAIN_MENU = (
+    "supply.ask_name",
+    "supply.list",
+    "training.topics",
+    "actions.list",
+    "assessment.date",
+    "stage.mapping",
+    "onboarding.choose_language",
+    "keyword.help",
+)
 ROWS = (
     # Onboarding: a numbered choice, a language's name or code, free text, a country, a code.
-    Row("onboarding.language", NEWCOMER, new_contact, ("hi",), "2", "onboarding.consent"),
-    Row("onboarding.language", NEWCOMER, new_contact, ("hi",), "हिन्दी", "onboarding.consent"),
-    Row("onboarding.language", NEWCOMER, new_contact, ("hi",), "Français", "onboarding.consent"),
-    Row("onboarding.language", NEWCOMER, new_contact, ("hi",), "fr", "onboarding.consent"),
-    Row("onboarding.consent", CHOSEN, at("onboarding", "consent"), (), "1", "onboarding.role"),
-    Row(
+    *rows(
+        "onboarding.language",
+        NEWCOMER,
+        new_contact,
+        ("hi",),
+        *((typed, "onboarding.consent") for typed in ("2", "हिन्दी", "Français", "fr")),
+    ),
+    *rows(
         "onboarding.consent",
         CHOSEN,
         at("onboarding", "consent"),
         (),
-        "2",
-        "onboarding.consent_declined",
+        ("1", "onboarding.role"),
+        ("2", "onboarding.consent_declined"),
     ),
-    Row(
-        "onboarding.role", CONSENTED, at("onboarding", "role"), (), "1", "onboarding.business_name"
-    ),
-    Row("onboarding.role", CONSENTED, at("onboarding", "role"), (), "2", "worker.code"),
-    *(
-        Row(
-            "onboarding.business_name",
-            CONSENTED,
-            at("onboarding", "business_name"),
-            (),
-            name,
-            "onboarding.place",
-            stored=True,
-        )
-        for name in ("Blue Thread", "नीला धागा", "Unit 7 Weavers", "Unit ७ Weavers")
-    ),
-    Row(
-        "onboarding.place",
+    *rows(
+        "onboarding.role",
         CONSENTED,
-        at("onboarding", "place", name="Blue Thread"),
+        at("onboarding", "role"),
         (),
-        "Jaipur",
-        "onboarding.country",
+        ("1", "onboarding.business_name"),
+        ("2", "worker.code"),
+    ),
+    *rows(
+        "onboarding.business_name",
+        CONSENTED,
+        NAME_ASKED,
+        (),
+        *((name, "onboarding.place") for name in ("Blue Thread", "नीला धागा", "Unit ७ Weavers")),
         stored=True,
     ),
-    *(
-        Row(
-            "onboarding.country",
-            CONSENTED,
-            at("onboarding", "country", name="Blue Thread", place="Jaipur"),
-            (),
-            country,
-            "onboarding.confirm",
-        )
-        for country in ("India", "भारत", "IN", "Inde")
-    ),
-    Row(
-        "onboarding.country",
-        SUGGESTING,
-        at("onboarding", "country", name="Blue Thread", place="Jaipur"),
+    *rows(
+        "onboarding.place",
+        CONSENTED,
+        PLACE_ASKED,
         (),
-        "1",
+        ("Jaipur", "onboarding.country"),
+        stored=True,
+    ),
+    *rows(
+        "onboarding.country",
+        CONSENTED,
+        COUNTRY_ASKED,
+        (),
+        *((country, "onboarding.confirm") for country in ("India", "भारत", "IN", "Inde")),
+    ),
+    *rows("onboarding.country", SUGGESTING, COUNTRY_ASKED, (), ("1", "onboarding.confirm")),
+    *rows(
         "onboarding.confirm",
+        CONSENTED,
+        CONFIRMING,
+        (),
+        ("1", "onboarding.registered"),
+        ("2", "onboarding.business_name"),
     ),
-    *(
-        Row(
-            "onboarding.confirm",
-            CONSENTED,
-            at("onboarding", "confirm", name="Blue Thread", place="Jaipur", country="IN"),
-            (),
-            typed,
-            expect,
-        )
-        for typed, expect in (("1", "onboarding.registered"), ("2", "onboarding.business_name"))
-    ),
-    *(
-        Row("onboarding.survey_code", WORKER, at("onboarding", "survey_code"), (), code, expect)
-        for code, expect in (
-            ("4821", "survey.consent"),
-            ("AB12 CD", "survey.consent"),
-            ("#4821", "survey.consent"),
-            ("9999", "worker.code_unknown"),
-        )
+    *rows(
+        "onboarding.survey_code",
+        WORKER,
+        at("onboarding", "survey_code"),
+        (),
+        ("4821", "survey.consent"),
+        ("AB12 CD", "survey.consent"),
+        ("#4821", "survey.consent"),
+        ("9999", "worker.code_unknown"),
     ),
     # The main menu: every numbered choice.
-    *(
-        Row("menu.main", LEADER, at("menu", "main"), (), str(picked), expect)
-        for picked, expect in enumerate(
-            (
-                "supply.ask_name",
-                "supply.list",
-                "training.topics",
-                "actions.list",
-                "assessment.date",
-                "stage.mapping",
-                "onboarding.choose_language",
-                "keyword.help",
-            ),
-            1,
-        )
-    ),
+    *rows("menu.main", LEADER, at("menu", "main"), (), *zip("12345678", MAIN_MENU, strict=True)),
     # Supply-chain mapping: free text, counts, numbered lists and payment words.
-    *(
-        Row(
-            f"supply.{step}",
-            LEADER,
-            adding,
-            NAMING[:position],
-            typed,
-            expect,
-            stored=True,
-        )
-        for position, (step, typed, expect) in enumerate(
-            (
-                ("name", "Ravi Weavers", "supply.ask_place"),
-                ("place", "Sanganer", "supply.ask_process"),
-                ("process", "Block printing", "supply.ask_workers"),
-            )
-        )
+    *rows("supply.name", LEADER, adding, (), ("Ravi Weavers", "supply.ask_place"), stored=True),
+    *rows("supply.name", LEADER, adding, (), ("रवि बुनकर", "supply.ask_place"), stored=True),
+    *rows(
+        "supply.place", LEADER, adding, NAMING[:1], ("Sanganer", "supply.ask_process"), stored=True
     ),
-    Row("supply.name", LEADER, adding, (), "रवि बुनकर", "supply.ask_place", stored=True),
-    *(
-        Row("supply.workers", LEADER, adding, NAMING, typed, expect)
-        for typed, expect in (
-            ("12 8", "supply.ask_parent"),
-            ("12, 8 at home", "supply.ask_parent"),
-            ("1,200 300", "supply.ask_parent"),
-            ("1\u00a0200", "supply.ask_home_workers"),
-            ("12", "supply.ask_home_workers"),
-        )
+    *rows(
+        "supply.process",
+        LEADER,
+        adding,
+        NAMING[:2],
+        ("Block printing", "supply.ask_workers"),
+        stored=True,
     ),
-    Row("supply.home_workers", LEADER, adding, (*NAMING, "12"), "8", "supply.ask_parent"),
-    Row("supply.home_workers", LEADER, adding, (*NAMING, "12"), "0", "supply.ask_parent"),
-    *(
-        Row("supply.parent", LEADER, adding, (*NAMING, "12 8"), typed, "supply.ask_payment")
-        for typed in ("1", "2", "4")
+    *rows(
+        "supply.workers",
+        LEADER,
+        adding,
+        NAMING,
+        ("12 8", "supply.ask_parent"),
+        ("12, 8 at home", "supply.ask_parent"),
+        ("1,200 300", "supply.ask_parent"),
+        ("1\u00a0200", "supply.ask_home_workers"),
+        ("12", "supply.ask_home_workers"),
     ),
-    Row("supply.payment", NEW_LEADER, adding, (*NAMING, "12 8"), "2", "supply.summary"),
-    *(
-        Row("supply.payment", HINDI_LEADER, adding, (*NAMING, "12 8", "1"), typed, expect)
-        for typed, expect in (
-            ("3", "supply.summary"),
-            ("Mobile money", "supply.summary"),
-            ("नकद", "supply.summary"),
-        )
+    *rows(
+        "supply.home_workers",
+        LEADER,
+        adding,
+        (*NAMING, "12"),
+        ("8", "supply.ask_parent"),
+        ("0", "supply.ask_parent"),
     ),
-    *(
-        Row("supply.confirm", LEADER, adding, (*NAMING, "12 8", "1", "1"), typed, expect)
-        for typed, expect in (("1", "supply.saved"), ("2", "supply.cancelled"))
+    *rows(
+        "supply.parent",
+        LEADER,
+        adding,
+        (*NAMING, "12 8"),
+        *((typed, "supply.ask_payment") for typed in ("1", "2", "4")),
     ),
-    *(
-        Row("supply.after", LEADER, at("supply", "after"), (), typed, expect)
-        for typed, expect in (("1", "supply.ask_name"), ("2", "supply.list"), ("3", "menu.main"))
+    *rows("supply.payment", NEW_LEADER, adding, (*NAMING, "12 8"), ("2", "supply.summary")),
+    *rows(
+        "supply.payment",
+        HINDI_LEADER,
+        adding,
+        (*NAMING, "12 8", "1"),
+        *((typed, "supply.summary") for typed in ("3", "Mobile money", "नकद")),
     ),
-    *(
-        Row("supply.list", LEADER, chain, (), typed, expect)
-        for typed, expect in (
-            ("1", "supply.summary"),
-            ("3", "supply.summary"),
-            ("4", "supply.ask_name"),
-            ("5", "supply.confirmed"),
-        )
+    *rows(
+        "supply.confirm",
+        LEADER,
+        adding,
+        (*NAMING, "12 8", "1", "1"),
+        ("1", "supply.saved"),
+        ("2", "supply.cancelled"),
     ),
-    Row("supply.list", NEW_LEADER, chain, (), "1", "supply.ask_name"),
-    Row("supply.list", NEW_LEADER, chain, (), "2", "menu.main"),
-    *(
-        Row("supply.node", LEADER, chain, ("1",), typed, expect)
-        for typed, expect in (
-            ("1", "supply.ask_field"),
-            ("2", "supply.ask_remove"),
-            ("3", "supply.list"),
-        )
+    *rows(
+        "supply.after",
+        LEADER,
+        at("supply", "after"),
+        (),
+        ("1", "supply.ask_name"),
+        ("2", "supply.list"),
+        ("3", "menu.main"),
     ),
-    *(
-        Row("supply.field", LEADER, chain, ("1", "1"), typed, expect)
-        for typed, expect in (("4", "supply.ask_workers"), ("5", "supply.ask_parent"))
+    *rows(
+        "supply.list",
+        LEADER,
+        chain,
+        (),
+        ("1", "supply.summary"),
+        ("3", "supply.summary"),
+        ("4", "supply.ask_name"),
+        ("5", "supply.confirmed"),
     ),
-    Row("supply.workers", LEADER, chain, ("1", "1", "4"), "14 9", "supply.updated"),
-    Row("supply.remove", LEADER, chain, ("1", "2"), "1", "supply.removed"),
-    Row("supply.remove", LEADER, chain, ("1", "2"), "2", "supply.summary"),
+    *rows("supply.list", NEW_LEADER, chain, (), ("1", "supply.ask_name"), ("2", "menu.main")),
+    *rows(
+        "supply.node",
+        LEADER,
+        chain,
+        ("1",),
+        ("1", "supply.ask_field"),
+        ("2", "supply.ask_remove"),
+        ("3", "supply.list"),
+    ),
+    *rows(
+        "supply.field",
+        LEADER,
+        chain,
+        ("1", "1"),
+        ("4", "supply.ask_workers"),
+        ("5", "supply.ask_parent"),
+    ),
+    *rows("supply.workers", LEADER, chain, ("1", "1", "4"), ("14 9", "supply.updated")),
+    *rows(
+        "supply.remove",
+        LEADER,
+        chain,
+        ("1", "2"),
+        ("1", "supply.removed"),
+        ("2", "supply.summary"),
+    ),
     # Lessons and the self-check: numbered choices and yes / no / not sure in words.
-    *(
-        Row("training.topics", LEADER, topics, (), typed, expect)
-        for typed, expect in (("1", "lesson.child_labour.1"), ("9", "checklist.worker_list"))
+    *rows(
+        "training.topics",
+        LEADER,
+        topics,
+        (),
+        ("1", "lesson.child_labour.1"),
+        ("9", "checklist.worker_list"),
     ),
-    *(
-        Row("training.lesson", LEADER, topics, ("1",), typed, expect)
-        for typed, expect in (("1", "lesson.child_labour.2"), ("2", "training.saved"))
+    *rows(
+        "training.lesson",
+        LEADER,
+        topics,
+        ("1",),
+        ("1", "lesson.child_labour.2"),
+        ("2", "training.saved"),
     ),
-    *(
-        Row("training.check", LEADER, topics, ("1", "1", "1"), typed, expect)
-        for typed, expect in (
-            ("2", "training.right"),
-            ("No", "training.right"),
-            ("yes", "lesson.child_labour.explain"),
-        )
+    *rows(
+        "training.check",
+        LEADER,
+        topics,
+        ("1", "1", "1"),
+        ("2", "training.right"),
+        ("No", "training.right"),
+        ("yes", "lesson.child_labour.explain"),
     ),
-    Row("training.check", HINDI_LEADER, topics, ("1", "1", "1"), "नहीं", "training.right"),
-    *(
-        Row("training.checklist", LEADER, topics, ("9",), typed, "checklist.ages")
-        for typed in ("3", "Not sure", "Yes")
+    *rows("training.check", HINDI_LEADER, topics, ("1", "1", "1"), ("नहीं", "training.right")),
+    *rows(
+        "training.checklist",
+        LEADER,
+        topics,
+        ("9",),
+        *((typed, "checklist.ages") for typed in ("3", "Not sure", "Yes")),
     ),
-    Row("training.checklist", HINDI_LEADER, topics, ("9",), "पता नहीं", "checklist.ages"),
+    *rows("training.checklist", HINDI_LEADER, topics, ("9",), ("पता नहीं", "checklist.ages")),
     # Actions: numbered choices, done / need help in words, and notes kept as typed.
-    *(
-        Row("actions.list", LEADER, item_list, (), typed, expect)
-        for typed, expect in (("1", "actions.item"), ("3", "menu.main"))
-    ),
-    *(
-        Row("actions.item", LEADER, item_in_focus, (), typed, expect)
-        for typed, expect in (
-            ("1", "actions.thanks_done"),
-            ("2", "actions.help_coming"),
-            ("3", "menu.main"),
-            ("done", "actions.thanks_done"),
-            ("need help", "actions.help_coming"),
-        )
-    ),
-    Row("actions.item", HINDI_LEADER, item_in_focus, (), "हो गया", "actions.thanks_done"),
-    Row(
+    *rows("actions.list", LEADER, item_list, (), ("1", "actions.item"), ("3", "menu.main")),
+    *rows(
         "actions.item",
         LEADER,
         item_in_focus,
         (),
-        "Paid all 12 workers on Friday",
-        "actions.note_saved",
+        ("1", "actions.thanks_done"),
+        ("2", "actions.help_coming"),
+        ("3", "menu.main"),
+        ("done", "actions.thanks_done"),
+        ("need help", "actions.help_coming"),
+    ),
+    *rows("actions.item", HINDI_LEADER, item_in_focus, (), ("हो गया", "actions.thanks_done")),
+    *rows(
+        "actions.item",
+        LEADER,
+        item_in_focus,
+        (),
+        ("Paid all 12 workers on Friday", "actions.note_saved"),
         stored=True,
     ),
     # The anonymous survey: consent, numbered answers, and 0 or the skip word to skip.
-    *(
-        Row("survey.consent", WORKER, survey_consent, (), typed, expect)
-        for typed, expect in (("1", "survey.question"), ("2", "survey.declined"))
+    *rows(
+        "survey.consent",
+        WORKER,
+        survey_consent,
+        (),
+        ("1", "survey.question"),
+        ("2", "survey.declined"),
     ),
-    *(
-        Row("survey.question", WORKER, survey_consent, ("1",), typed, "survey.question")
-        for typed in ("2", "0", "00", "SKIP", "छोड़ें", "saltar")
+    *rows(
+        "survey.question",
+        WORKER,
+        survey_consent,
+        ("1",),
+        *((typed, "survey.question") for typed in ("2", "0", "00", "SKIP", "छोड़ें", "saltar")),
     ),
     # Global keywords in any state and any language, and survey codes from anywhere.
-    *(
-        Row("global", LEADER, at("menu", "main"), (), typed, expect)
-        for typed, expect in (
-            ("STOP", "keyword.stopped"),
-            ("opt out", "keyword.stopped"),
-            ("End", "keyword.stopped"),
-            ("Arrêt", "keyword.stopped"),
-            ("रोकें", "keyword.stopped"),
-            ("HELP", "keyword.help"),
-            ("मदद", "keyword.help"),
-            ("MENU", "menu.main"),
-            ("LANG", "onboarding.choose_language"),
-            ("START", "menu.main"),
-            ("JOIN 4821", "survey.consent"),
-            ("UNIRSE AB12CD", "survey.consent"),
-            ("जुड़ें 4821", "survey.consent"),
-        )
+    *rows(
+        "global",
+        LEADER,
+        at("menu", "main"),
+        (),
+        ("STOP", "keyword.stopped"),
+        ("opt out", "keyword.stopped"),
+        ("End", "keyword.stopped"),
+        ("Arrêt", "keyword.stopped"),
+        ("रोकें", "keyword.stopped"),
+        ("HELP", "keyword.help"),
+        ("मदद", "keyword.help"),
+        ("MENU", "menu.main"),
+        ("LANG", "onboarding.choose_language"),
+        ("START", "menu.main"),
+        ("JOIN 4821", "survey.consent"),
+        ("UNIRSE AB12CD", "survey.consent"),
+        ("जुड़ें 4821", "survey.consent"),
     ),
-    *(
-        Row("global", OPTED_OUT, at("menu", "main"), (), typed, expect)
-        for typed, expect in (
-            ("START", "keyword.restarted"),
-            ("YES", "keyword.restarted"),
-            ("UNSTOP", "keyword.restarted"),
-            ("HELP", "keyword.help"),
-        )
+    *rows(
+        "global",
+        OPTED_OUT,
+        at("menu", "main"),
+        (),
+        ("START", "keyword.restarted"),
+        ("YES", "keyword.restarted"),
+        ("UNSTOP", "keyword.restarted"),
+        ("HELP", "keyword.help"),
     ),
-    Row("global", NEWCOMER, new_contact, (), "4821", "onboarding.choose_language"),
-    Row("global", NEWCOMER, new_contact, (), "JOIN 4821", "onboarding.choose_language"),
+    *rows(
+        "global",
+        NEWCOMER,
+        new_contact,
+        (),
+        ("4821", "onboarding.choose_language"),
+        ("JOIN 4821", "onboarding.choose_language"),
+    ),
 )
 
 # Steps whose handler is not named after the step.
