@@ -186,7 +186,7 @@ def enqueue_replies(
     """Outbox rows in the caller's transaction, rendered for the contact's channel and language."""
     sent = []
     for reply in outcome.replies:
-        rendered = render(contact.channel, contact.language, reply)
+        rendered = render(contact.language, reply, buttons=contact.channel == "telegram")
         session.add(
             OutboundMessage(
                 contact_id=contact.id,

@@ -6,23 +6,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flows.views import ItemView, LessonView, NodeView
+from messages.reply import Option, Params, Reply
 
-Params = Mapping[str, str | int]
-
-
-@dataclass(frozen=True)
-class Option:
-    """One numbered choice; SMS shows it as '1 Label', Telegram as a button that sends '1'."""
-
-    key: str
-    params: Params = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Reply:
-    key: str
-    params: Params = field(default_factory=dict)
-    options: tuple[Option, ...] = ()
+__all__ = ["Option", "Params", "Reply"]  # the message vocabulary, as flows speak it
 
 
 @dataclass(frozen=True)

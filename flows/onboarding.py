@@ -16,9 +16,9 @@ from flows.core import (
     State,
     choice,
 )
-from flows.countries import country_name, parse_country
 from messages import LANGUAGES, normalise
 from messages import text as message_text
+from messages.countries import country_name, parse_country
 
 NAME = "onboarding"
 MAX_FIELD = 80

@@ -26,8 +26,8 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.stage import STAGES
 from bot.models import Broadcast, Business, StaffUser
-from flows.countries import country_name
 from messages import LANGUAGES
+from messages.countries import country_name
 
 router = APIRouter()
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi"}

@@ -26,7 +26,7 @@ def notify(
         return 0
     queued = 0
     for reply in replies:
-        rendered = render(contact.channel, contact.language, reply)
+        rendered = render(contact.language, reply, buttons=contact.channel == "telegram")
         session.add(
             OutboundMessage(
                 contact_id=contact.id,
