@@ -1,14 +1,45 @@
-"""One inbound message in, one outcome out: keywords, then a survey code, then the flow's step."""
+"""One inbound message in, one outcome out: keywords, then a survey code, then the flow's step.
+
+This is the one place that turns a flow's name into its code: a step that hands the
+conversation over (`Enter`, `Resume`) is followed here, so no flow imports another by name.
+"""
 
 from flows import survey
-from flows.core import Facts, Lookup, Message, Outcome, Reply, State
-from flows.keywords import current_prompt, handle_keyword
+from flows.core import Enter, Facts, Lookup, Message, Outcome, Reply, State, resume
+from flows.keywords import handle_keyword
 from flows.registry import flow
 
 MAX_TEXT = 1600
+MAX_HANDOVERS = 8
 
 
 def respond(state: State | None, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+    """The outcome of one message, with every hand-over followed to the flow that keeps it."""
+    return settle(_respond(state, message, facts, lookup), facts)
+
+
+def settle(outcome: Outcome, facts: Facts) -> Outcome:
+    """Follow the outcome's hand-overs: an entered flow starts, a resumed state asks again.
+
+    Raises RuntimeError when flows keep handing over to each other (a bug in a flow).
+    """
+    for _ in range(MAX_HANDOVERS):
+        then = outcome.then
+        if then is None:
+            return outcome
+        facts = then.facts or facts
+        if isinstance(then, Enter):
+            started = flow(then.flow).start(facts, then.data)
+            replies = (*outcome.replies, *started.replies)
+            effects = (*outcome.effects, *started.effects)
+            outcome = Outcome(replies, started.state, effects, started.then)
+        else:
+            prompt = flow(outcome.state.flow).prompt(outcome.state, facts)
+            outcome = Outcome((*outcome.replies, *prompt), outcome.state, outcome.effects)
+    raise RuntimeError(f"flows handed over more than {MAX_HANDOVERS} times in one step")
+
+
+def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
     if state is None:
         started = flow("onboarding").start(facts, {})
         return (
@@ -24,8 +55,7 @@ def respond(state: State | None, message: Message, facts: Facts, lookup: Lookup)
     text = message.text.strip()
     current = flow(state.flow)
     if not text and not (message.media and getattr(current, "takes_media", False)):
-        key = "invalid.media" if message.media else "invalid.empty"
-        return Outcome((Reply(key), *current_prompt(state, facts)), state)
+        return resume(state, Reply("invalid.media" if message.media else "invalid.empty"))
     return current.step(state, Message(text[:MAX_TEXT], message.media), facts, lookup)
 
 

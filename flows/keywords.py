@@ -1,7 +1,6 @@
 """Words that work in any state and any supported language: HELP, MENU, STOP, START, LANG."""
 
-from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State
-from flows.registry import flow
+from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State, enter, resume
 from messages import keyword
 
 
@@ -16,11 +15,7 @@ def change_language(state: State, facts: Facts) -> Outcome:
         back = state.data.get("return_to") or back
     # A worker who joined a survey by its code skipped onboarding's consent, yet comes back too.
     comes_back = facts.consented or state.flow != "onboarding"
-    return flow("onboarding").start(facts, {"return_to": back} if comes_back else {})
-
-
-def current_prompt(state: State, facts: Facts) -> tuple[Reply, ...]:
-    return flow(state.flow).prompt(state, facts)
+    return enter("onboarding", data={"return_to": back} if comes_back else {})
 
 
 def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | None:
@@ -29,17 +24,15 @@ def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | No
     if facts.opted_out:
         if word != "start":
             return Outcome((), state)
-        return Outcome(
-            (Reply("keyword.restarted"), *current_prompt(state, facts)), state, (OptIn(),)
-        )
+        return resume(state, Reply("keyword.restarted"), effects=(OptIn(),))
     if word is None:
         return None
     if word == "stop":
         return Outcome((Reply("keyword.stopped"),), state, (OptOut(),))
     if word == "help":
-        return Outcome((help_reply(), *current_prompt(state, facts)), state)
+        return resume(state, help_reply())
     if word == "lang":
         return change_language(state, facts)
     if word == "menu" and facts.role == "leader" and facts.business_name:
-        return flow("menu").start(facts, {})
-    return Outcome(current_prompt(state, facts), state)
+        return enter("menu")
+    return resume(state)

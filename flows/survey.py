@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from messages import DEFAULT_LANGUAGE, LANGUAGES, catalogue, normalise
 
 NAME = "survey"
@@ -126,10 +126,8 @@ class Survey:
         )
         state = State(NAME, "consent", {"code": data["code"], "then": then})
         if facts.language is None:
-            from flows.registry import flow
-
             parked = {"flow": NAME, "step": state.step, "data": dict(state.data)}
-            return flow("onboarding").start(facts, {"return_to": parked})
+            return enter("onboarding", data={"return_to": parked})
         return Outcome(self.prompt(state, facts), state)
 
     def prompt(self, state: State, facts: Facts) -> tuple[Reply, ...]:
