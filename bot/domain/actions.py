@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
 from bot.domain.business import business_of
+from bot.domain.effects import handles
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.models import (

@@ -83,9 +83,6 @@ def cancel(session: Session, family: Collection[str], subject_id: int, now: date
 
 def fire_due(store: Store, now: datetime) -> int:
     """Send every reminder due by `now`; returns how many messages went to the outbox."""
-    from bot.domain import _load_domain_modules
-
-    _load_domain_modules()
     fired = 0
     busy: list[int] = []
     while True:

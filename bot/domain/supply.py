@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
 from bot.domain.business import business_of
+from bot.domain.effects import handles
 from bot.models import Business, Contact, SupplyNode
 from flows.supply import (
     PAYMENT_METHODS,

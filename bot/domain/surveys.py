@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain import apply_effect, handles
+from bot.domain.effects import apply_effect, handles
 from bot.models import Business, Contact, ConversationState, Survey, SurveyResponse
 from flows.core import Option, Reply, State
 from flows.survey import NAME as SURVEY_FLOW
