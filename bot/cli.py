@@ -12,6 +12,7 @@ import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.channels.provider import Inbound
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_programme import actions_cli, assessments_cli, supply_cli
@@ -30,7 +31,7 @@ from bot.domain.surveys import (
     survey_results,
     validate_definition,
 )
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import StaffUser
 from bot.phones import to_e164

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.channels.provider import Inbound
 from bot.clock import Clock
 from bot.db import Store
 from bot.domain import apply_effect
@@ -29,17 +30,6 @@ from messages.render import render
 MAX_STORED_TEXT = 4096
 REDACTED = "[survey answer]"
 _ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A message as every channel adapter hands it over, whatever the provider."""
-
-    channel: str
-    address: str
-    provider_id: str
-    text: str
-    media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

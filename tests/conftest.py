@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from bot.channels.provider import Inbound
 from bot.clock import ManualClock
 from bot.db import Store, is_postgres
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import Base, OutboundMessage
 

@@ -23,10 +23,11 @@ from fakes import twilio as tw
 from fakes.server import Answer, Call
 from sqlalchemy import insert, select
 
+from bot.channels.provider import Inbound
 from bot.clock import SystemClock
 from bot.db import is_postgres
 from bot.domain.broadcasts import broadcast_progress, create_broadcast
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.models import Business, Contact, OutboundMessage
 
 RECIPIENTS = 10_000

@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import create_app
+from bot.channels.provider import Inbound
 from bot.clock import ManualClock
 from bot.db import Store
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import Contact, ConversationState, InboundMessage, OutboundMessage
 from bot.runtime import Runtime

@@ -154,7 +154,7 @@ def test_a_wrong_answer_says_what_is_expected_and_keeps_the_question(
 
 
 def test_telegram_shows_the_answers_as_buttons(store, clock, engine) -> None:
-    from bot.engine import Inbound
+    from bot.channels.provider import Inbound
 
     _, code = make_survey(store, clock.now())
     for number, text in enumerate((f"JOIN {code}", "1", "1"), 1):

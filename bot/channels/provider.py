@@ -1,8 +1,20 @@
-"""What the sender hands a provider adapter, and the four ways a hand-over can end."""
+"""The channel boundary: what an adapter hands the engine (`Inbound`), what the sender hands an
+adapter (`Outgoing`), and the four ways a hand-over can end."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as every channel adapter hands it over, whatever the provider."""
+
+    channel: str
+    address: str
+    provider_id: str
+    text: str
+    media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.provider import Accepted, Failed, Outgoing, Result, Retry, Unknown
-from bot.engine import Inbound
+from bot.channels.provider import Accepted, Failed, Inbound, Outgoing, Result, Retry, Unknown
 from bot.settings import Settings
 
 CHANNEL = "telegram"

@@ -17,8 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from bot.channels.provider import Accepted, Failed, Outgoing, Result, Retry
-from bot.engine import Inbound
+from bot.channels.provider import Accepted, Failed, Inbound, Outgoing, Result, Retry
 from bot.phones import to_e164
 from bot.settings import Settings
 

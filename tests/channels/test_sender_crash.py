@@ -10,8 +10,9 @@ from channel_support import channel_env
 from fakes.twilio import HOLD
 from sqlalchemy import select
 
+from bot.channels.provider import Inbound
 from bot.clock import SystemClock
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.models import OutboundMessage
 
 PHONES = [f"+9198123{n:05d}" for n in range(6)]
