@@ -30,12 +30,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from bot.channels.lanes import configured_lanes
 from bot.channels.provider import Accepted, Failed, Lane, Outgoing, Result, Retry, Unknown
 from bot.clock import Clock
 from bot.db import Store
@@ -44,9 +45,6 @@ from bot.domain.delivery import advance
 from bot.models import Contact, OutboundMessage
 from bot.pacing import LATE_SECONDS, Pacer
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 ACTIVE = ("queued", "claimed", "sending")
 Claimed = tuple[int, list[Outgoing]]  # rows taken off the queue; those of them to send
@@ -88,8 +86,6 @@ class Sender:
     def lanes(self) -> list[Lane]:
         with self._lanes_lock:
             if self._lanes is None:
-                from bot.channels.lanes import configured_lanes
-
                 self._lanes = configured_lanes(self.settings)
             return self._lanes
 
@@ -508,9 +504,3 @@ def settle(session: Session, row: OutboundMessage, result: Result, now: datetime
             contact = session.get(Contact, row.contact_id, with_for_update=True)
             if contact is not None and not contact.opted_out:
                 opt_out(contact, now)
-
-
-def send_tick(runtime: "Runtime", channel: str) -> None:
-    """The scheduler's job for one channel; each channel has its own, so a slow SMS queue never
-    holds up Telegram."""
-    runtime.sender.drain_in_background(channel)

@@ -1,19 +1,21 @@
 """Periodic work (sending the outbox, firing due reminders) as APScheduler interval jobs.
 
-Each tick reads the injected clock and claims rows from the database, so ticks are safe to run
-in several processes and tests call them directly instead of waiting for the scheduler.
+The domain's periodic work takes a session or store, the time and plain settings values; the
+ticks here give it the runtime's. Each tick reads the injected clock and claims rows from the
+database, so ticks are safe to run in several processes and tests call them directly instead
+of waiting for the scheduler.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.domain.broadcasts import expand_broadcasts_tick
-from bot.domain.reminders import fire_due_reminders
-from bot.domain.surveys import end_idle_surveys_tick
-from bot.outbox import send_tick
+from bot.domain.broadcasts import expand_next_chunk
+from bot.domain.reminders import fire_due
+from bot.domain.surveys import end_idle_surveys
 from bot.runtime import Runtime
 
 
@@ -22,6 +24,39 @@ class Tick:
     name: str
     run: Callable[[Runtime], object]
     every_seconds: float
+
+
+def fire_due_reminders(runtime: Runtime) -> int:
+    """Send every reminder that is due; returns how many messages went to the outbox."""
+    return fire_due(runtime.store, runtime.clock.now())
+
+
+def expand_broadcasts_tick(runtime: Runtime) -> int:
+    """Expand every due broadcast, one chunk per transaction, until none is due or the process
+    is stopping; returns the number of outbox rows written."""
+    queued = 0
+    while not runtime.stopping.is_set():
+        with runtime.store.transaction() as session:
+            written = expand_next_chunk(
+                session, runtime.clock.now(), runtime.settings.broadcast_chunk
+            )
+        if written is None:
+            return queued
+        queued += written
+    return queued
+
+
+def end_idle_surveys_tick(runtime: Runtime) -> int:
+    """End the surveys left unanswered for SURVEY_IDLE_HOURS; returns how many ended."""
+    idle = timedelta(hours=runtime.settings.survey_idle_hours)
+    with runtime.store.transaction() as session:
+        return end_idle_surveys(session, runtime.clock.now(), idle)
+
+
+def send_tick(runtime: Runtime, channel: str) -> None:
+    """Start sending one channel's due outbox rows; each channel has its own tick, so a slow
+    SMS queue never holds up Telegram."""
+    runtime.sender.drain_in_background(channel)
 
 
 def ticks() -> list[Tick]:

@@ -188,7 +188,7 @@ def test_stop_pauses_and_an_abandoned_survey_ends_keeping_only_given_answers(
     assert worker.send("2") == []
     runtime = Runtime(Settings(database_url=migrated, survey_idle_hours=24), clock)
     try:
-        from bot.domain.surveys import end_idle_surveys_tick
+        from bot.scheduler import end_idle_surveys_tick
 
         clock.advance(timedelta(hours=23))
         assert end_idle_surveys_tick(runtime) == 0
@@ -216,7 +216,7 @@ def test_a_survey_left_behind_a_language_change_also_ends(
     clock.advance(timedelta(days=2))
     runtime = Runtime(Settings(database_url=migrated), clock)
     try:
-        from bot.domain.surveys import end_idle_surveys_tick
+        from bot.scheduler import end_idle_surveys_tick
 
         assert end_idle_surveys_tick(runtime) == 1
     finally:

@@ -14,7 +14,7 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -26,9 +26,6 @@ from bot.domain.stage import STAGES, stage_of
 from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage, StaffUser
 from messages import DEFAULT_LANGUAGE, LANGUAGES
 from messages.sms import segments
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 CHANNELS = ("sms", "whatsapp", "telegram", "sim")
 MESSAGE_KEY = "broadcast"
@@ -352,21 +349,19 @@ def _queue_rows(broadcast: Broadcast, segment: Segment, now: datetime, condition
     return inserting.execution_options(preserve_rowcount=True)
 
 
-def expand_broadcasts_tick(runtime: "Runtime") -> int:
-    """Expand every due broadcast, one chunk per transaction; several processes may run this:
-    the broadcast's row lock (SKIP LOCKED) gives each chunk to exactly one of them."""
-    queued = 0
-    while not runtime.stopping.is_set():
-        now = runtime.clock.now()
-        with runtime.store.transaction() as session:
-            broadcast = session.scalar(
-                select(Broadcast)
-                .where(Broadcast.status.in_(("scheduled", "queueing")), Broadcast.send_at <= now)
-                .order_by(Broadcast.send_at, Broadcast.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if broadcast is None:
-                return queued
-            queued += expand_chunk(session, broadcast, now, runtime.settings.broadcast_chunk)
-    return queued
+def expand_next_chunk(session: Session, now: datetime, size: int = CHUNK) -> int | None:
+    """Queue the next chunk of the broadcast due soonest; None when no broadcast is due.
+
+    Several processes may run this at once: the broadcast's row lock (SKIP LOCKED) gives each
+    chunk to exactly one of them. Returns the number of rows written.
+    """
+    broadcast = session.scalar(
+        select(Broadcast)
+        .where(Broadcast.status.in_(("scheduled", "queueing")), Broadcast.send_at <= now)
+        .order_by(Broadcast.send_at, Broadcast.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if broadcast is None:
+        return None
+    return expand_chunk(session, broadcast, now, size)

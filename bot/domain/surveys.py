@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +33,6 @@ from flows.survey import SubmitSurveyResponse, leave, running
 from messages import LANGUAGES, catalogue
 from messages.render import render_text
 from messages.sms import segments
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 MIN_GROUP = 5
 MIX = 4
@@ -320,12 +317,6 @@ def end_idle_surveys(session: Session, now: datetime, idle: timedelta) -> int:
         stored.updated_at = now
         ended += 1
     return ended
-
-
-def end_idle_surveys_tick(runtime: "Runtime") -> int:
-    idle = timedelta(hours=runtime.settings.survey_idle_hours)
-    with runtime.store.transaction() as session:
-        return end_idle_surveys(session, runtime.clock.now(), idle)
 
 
 def survey_results(session: Session, survey_id: int) -> SurveyResults:
