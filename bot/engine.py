@@ -16,14 +16,15 @@ from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.business import survey_is_open
+from bot.domain.conversation import load_state, save_state
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import open_definition
 from bot.domain.training import checklist_map, lesson_views
-from bot.models import Business, Contact, ConversationState, InboundMessage, OutboundMessage
+from bot.models import Business, Contact, InboundMessage, OutboundMessage
 from bot.phones import region_of
 from flows.conversation import is_private, respond
-from flows.core import Facts, Message, Outcome, State
+from flows.core import Facts, Message, Outcome
 from flows.views import ItemView, LessonView, NodeView
 from messages.render import render
 
@@ -101,8 +102,7 @@ class Engine:
         if seen is not None:
             return Handled(duplicate=True)
         contact = self._contact(session, inbound, now)
-        stored = session.get(ConversationState, contact.id)
-        state = State(stored.flow, stored.step, stored.data) if stored else None
+        state = load_state(session, contact.id)
         message = Message(inbound.text, inbound.media)
         outcome = respond(state, message, facts_of(session, contact), StoreLookup(session))
         # Decided before the row is written, so no version of it ever holds a survey answer.
@@ -119,7 +119,7 @@ class Engine:
         session.flush()
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
-        self._save_state(session, contact, stored, outcome, now)
+        save_state(session, contact.id, outcome.state, now)
         contact.channel = inbound.channel
         contact.last_inbound_at = now
         return Handled(False, enqueue_replies(session, contact, outcome, now, record.id))
@@ -133,21 +133,6 @@ class Engine:
             session.add(contact)
             session.flush()
         return contact
-
-    @staticmethod
-    def _save_state(
-        session: Session,
-        contact: Contact,
-        stored: ConversationState | None,
-        outcome: Outcome,
-        now: datetime,
-    ) -> None:
-        new = outcome.state
-        if stored is None:
-            stored = ConversationState(contact_id=contact.id, flow=new.flow, step=new.step)
-            session.add(stored)
-        stored.flow, stored.step, stored.data = new.flow, new.step, dict(new.data)
-        stored.updated_at = now
 
 
 def storable(text: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.business import business_of
+from bot.domain.conversation import load_state, save_state
 from bot.domain.effects import handles
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
@@ -19,12 +20,11 @@ from bot.models import (
     ActionUpdate,
     Business,
     Contact,
-    ConversationState,
     Reminder,
     StaffUser,
 )
 from flows.actions import ReportOnAction, focus, notice
-from flows.core import Reply, State
+from flows.core import Reply
 from flows.views import ItemView
 
 KINDS = ("remediation", "corrective")
@@ -213,14 +213,8 @@ def _tell(
     leader = leader or _leader(session, item)
     if leader is None or leader.opted_out:
         return False
-    stored = session.get(ConversationState, leader.id)
-    current = State(stored.flow, stored.step, stored.data) if stored else None
-    focused = focus(current, _view(item))
-    if stored is None:
-        stored = ConversationState(contact_id=leader.id, flow=focused.flow, step=focused.step)
-        session.add(stored)
-    stored.flow, stored.step, stored.data = focused.flow, focused.step, dict(focused.data)
-    stored.updated_at = now
+    focused = focus(load_state(session, leader.id), _view(item))
+    save_state(session, leader.id, focused, now)
     notify(session, leader, notice(key, _view(item), leader.language), now, reminder_id)
     return True
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.conversation import load_saved, save_state
 from bot.domain.effects import apply_effect, handles
 from bot.models import Business, Contact, ConversationState, Survey, SurveyResponse
 from flows.core import Option, Reply, State
@@ -304,17 +305,16 @@ def end_idle_surveys(session: Session, now: datetime, idle: timedelta) -> int:
         contact = session.scalar(
             select(Contact).where(Contact.id == contact_id).with_for_update(skip_locked=True)
         )
-        stored = session.get(ConversationState, contact_id, populate_existing=True)
-        if contact is None or stored is None or stored.updated_at >= cutoff:
+        saved = load_saved(session, contact_id, fresh=True)
+        if contact is None or saved is None or saved[1] >= cutoff:
             continue
-        state = State(stored.flow, stored.step, stored.data)
+        state = saved[0]
         if running(state) is None:
             continue
         outcome = leave(state)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
-        stored.flow, stored.step, stored.data = outcome.state.flow, outcome.state.step, {}
-        stored.updated_at = now
+        save_state(session, contact_id, State(outcome.state.flow, outcome.state.step), now)
         ended += 1
     return ended
 
