@@ -17,32 +17,27 @@ from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.business import survey_is_open
 from bot.domain.conversation import load_state, save_state
+from bot.domain.notify import queue_replies
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import open_definition
 from bot.domain.training import checklist_map, lesson_views
-from bot.models import Business, Contact, InboundMessage, OutboundMessage
+from bot.models import Business, Contact, InboundMessage
 from bot.phones import region_of
 from flows.conversation import is_private, respond
-from flows.core import Facts, Message, Outcome
+from flows.core import Facts, Message
 from flows.views import ItemView, LessonView, NodeView
-from messages.render import render
+from messages.render import Rendered
 
 MAX_STORED_TEXT = 4096
 REDACTED = "[survey answer]"
 _ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class Sent:
-    body: str
-    buttons: tuple[tuple[str, str], ...] = ()
-
-
 @dataclass
 class Handled:
     duplicate: bool
-    replies: list[Sent] = field(default_factory=list)
+    replies: list[Rendered] = field(default_factory=list)
 
 
 class StoreLookup:
@@ -122,7 +117,8 @@ class Engine:
         save_state(session, contact.id, outcome.state, now)
         contact.channel = inbound.channel
         contact.last_inbound_at = now
-        return Handled(False, enqueue_replies(session, contact, outcome, now, record.id))
+        replies = queue_replies(session, contact, outcome.replies, now, inbound_id=record.id)
+        return Handled(False, replies)
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
         """The contact row, locked so one person's messages are handled one at a time."""
@@ -153,27 +149,3 @@ def facts_of(session: Session, contact: Contact) -> Facts:
         business_id=business.id if business else None,
         default_country=region_of(contact.address),
     )
-
-
-def enqueue_replies(
-    session: Session, contact: Contact, outcome: Outcome, now: datetime, inbound_id: int | None
-) -> list[Sent]:
-    """Outbox rows in the caller's transaction, rendered for the contact's channel and language."""
-    sent = []
-    for reply in outcome.replies:
-        rendered = render(contact.language, reply, buttons=contact.channel == "telegram")
-        session.add(
-            OutboundMessage(
-                contact_id=contact.id,
-                inbound_id=inbound_id,
-                channel=contact.channel,
-                address=contact.address,
-                message_key=reply.key,
-                body=rendered.body,
-                buttons=[list(button) for button in rendered.buttons],
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        sent.append(Sent(rendered.body, rendered.buttons))
-    return sent

@@ -18,10 +18,11 @@ from typing import Any
 
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import Select, case, exists, func, insert, literal, select, update
+from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.actions import OPEN
+from bot.domain.notify import queue_text
 from bot.domain.stage import STAGES, stage_of
 from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage, StaffUser
 from messages import DEFAULT_LANGUAGE, LANGUAGES
@@ -317,36 +318,20 @@ def expand_chunk(session: Session, broadcast: Broadcast, now: datetime, size: in
         broadcast.status, broadcast.queued_at = "queued", now
         return 0
     upper, condition = chunk
-    written = session.execute(_queue_rows(broadcast, segment, now, condition)).rowcount
-    broadcast.expanded_to = upper
-    broadcast.recipients += written
-    broadcast.status = "queueing"
-    return written
-
-
-def _queue_rows(broadcast: Broadcast, segment: Segment, now: datetime, condition: Any) -> Any:
-    """INSERT ... SELECT of the chunk's outbox rows, each in its recipient's language."""
     texts = broadcast.texts
     others = {lang: text for lang, text in texts.items() if lang != DEFAULT_LANGUAGE}
     english = literal(texts[DEFAULT_LANGUAGE])
     body = case(others, value=_language(), else_=english) if others else english
-    values = {
-        "contact_id": Contact.id,
-        "channel": Contact.channel,
-        "address": Contact.address,
-        "message_key": literal(MESSAGE_KEY),
-        "body": body,
-        "buttons": literal([], OutboundMessage.buttons.type),
-        "status": literal("queued"),
-        "attempts": literal(0),
-        "next_attempt_at": literal(now, OutboundMessage.next_attempt_at.type),
-        "template_variables": literal({}, OutboundMessage.template_variables.type),
-        "broadcast_id": literal(broadcast.id),
-        "created_at": literal(now, OutboundMessage.created_at.type),
-    }
-    rows = _leaders(segment, now, *values.values()).where(condition)
-    inserting = insert(OutboundMessage).from_select(list(values), rows)
-    return inserting.execution_options(preserve_rowcount=True)
+
+    def recipients(*columns: Any) -> Select[Any]:
+        return _leaders(segment, now, *columns).where(condition)
+
+    queued = queue_text(recipients, body, MESSAGE_KEY, now, broadcast.id)
+    written = session.execute(queued).rowcount
+    broadcast.expanded_to = upper
+    broadcast.recipients += written
+    broadcast.status = "queueing"
+    return written
 
 
 def expand_next_chunk(session: Session, now: datetime, size: int = CHUNK) -> int | None:
