@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import Invalid
 from bot.models import StaffUser
 
 ROLES = ("admin", "staff", "viewer")
@@ -17,7 +18,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,6
 _hasher = PasswordHasher()
 
 
-class StaffError(ValueError):
+class StaffError(Invalid):
     """A reason a staff account could not be created, worded for the person who asked."""
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.domain.business import business_of
 from bot.domain.conversation import load_state, save_state
 from bot.domain.effects import handles
+from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.models import (
@@ -42,8 +43,12 @@ REMINDERS = {
 }
 
 
-class ActionError(ValueError):
-    pass
+class ActionError(Invalid):
+    """An action-item request that cannot be done as asked."""
+
+
+class ActionNotFound(NotFound, ActionError):
+    """The business or action item named does not exist."""
 
 
 def create_action_item(
@@ -58,7 +63,7 @@ def create_action_item(
 ) -> ActionItem:
     """A new item for the business; the leader is told at once and reminders are planned."""
     if session.get(Business, business_id) is None:
-        raise ActionError(f"There is no business {business_id}.")
+        raise ActionNotFound(f"There is no business {business_id}.")
     if kind not in KINDS:
         raise ActionError(f"The kind must be one of: {', '.join(KINDS)}.")
     if staff_id is not None and session.get(StaffUser, staff_id) is None:
@@ -153,7 +158,7 @@ def _view(item: ActionItem) -> ItemView:
 def _item(session: Session, item_id: int) -> ActionItem:
     item = session.get(ActionItem, item_id)
     if item is None:
-        raise ActionError(f"There is no action item {item_id}.")
+        raise ActionNotFound(f"There is no action item {item_id}.")
     return item
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.actions import OPEN
+from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import queue_text
 from bot.domain.stage import STAGES, stage_of
 from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage, StaffUser
@@ -38,8 +39,12 @@ CHUNK = 5000
 WAITING = ("queued", "claimed", "sending")
 
 
-class BroadcastError(ValueError):
+class BroadcastError(Invalid):
     """A request staff can correct; the message says how."""
+
+
+class BroadcastNotFound(NotFound, BroadcastError):
+    """The broadcast named does not exist."""
 
 
 @cache
@@ -305,7 +310,7 @@ def _get(session: Session, broadcast_id: int, lock: bool = False) -> Broadcast:
         else None
     )
     if broadcast is None:
-        raise BroadcastError(f"No broadcast has the id {broadcast_id}.")
+        raise BroadcastNotFound(f"No broadcast has the id {broadcast_id}.")
     return broadcast
 
 

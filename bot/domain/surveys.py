@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.conversation import load_saved, save_state
 from bot.domain.effects import apply_effect, handles
+from bot.domain.errors import Invalid, NotFound
 from bot.models import Business, Contact, ConversationState, Survey, SurveyResponse
 from flows.core import Option, Reply, State
 from flows.survey import NAME as SURVEY_FLOW
@@ -51,8 +52,12 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _shuffle = random.SystemRandom().shuffle
 
 
-class SurveyError(ValueError):
+class SurveyError(Invalid):
     """A request staff can correct; the message says how."""
+
+
+class SurveyNotFound(NotFound, SurveyError):
+    """The business or survey named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def parse_definition(raw: bytes | str) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError) as error:
         detail = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise SurveyError(f"The survey definition is not valid JSON{detail}.") from None
+        raise SurveyError(f"The definition is not valid JSON{detail}.") from None
 
 
 def validate_definition(definition: Any) -> dict[str, Any]:
@@ -195,7 +200,7 @@ def open_survey(
     """Open a survey for a business under a new short numeric code that workers text to join."""
     business = session.get(Business, business_id) if 0 < business_id <= MAX_ID else None
     if business is None:
-        raise SurveyError(f"No business has the id {business_id}.")
+        raise SurveyNotFound(f"No business has the id {business_id}.")
     title = " ".join(title.split())
     if len(title) > MAX_TITLE or not title.isprintable():
         raise SurveyError(f"A title is up to {MAX_TITLE} printable characters.")
@@ -225,7 +230,7 @@ def close_survey(session: Session, survey_id: int, now: datetime) -> Survey:
     """Nobody new can join; workers already answering may finish. Closing twice is harmless."""
     survey = session.get(Survey, survey_id) if 0 < survey_id <= MAX_ID else None
     if survey is None:
-        raise SurveyError(f"No survey has the id {survey_id}.")
+        raise SurveyNotFound(f"No survey has the id {survey_id}.")
     survey.closed_at = survey.closed_at or now
     return survey
 
@@ -322,7 +327,7 @@ def end_idle_surveys(session: Session, now: datetime, idle: timedelta) -> int:
 def survey_results(session: Session, survey_id: int) -> SurveyResults:
     survey = session.get(Survey, survey_id) if 0 < survey_id <= MAX_ID else None
     if survey is None:
-        raise SurveyError(f"No survey has the id {survey_id}.")
+        raise SurveyNotFound(f"No survey has the id {survey_id}.")
     tallies, responses = _tally(session, [survey.id])
     questions = tuple(
         _result(question, *tallies.get(question["key"], (0, [])))
