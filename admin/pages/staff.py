@@ -1,20 +1,23 @@
 """Staff accounts: administrators create them, change roles and lift lock-outs."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from collections.abc import Callable
+from datetime import datetime
 
-from admin.audit import record
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from admin.auth import Staff, runtime_of
+from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id
 from admin.forms import Fields
-from admin.web import done, page
+from admin.web import page
 from bot.models import StaffUser
 from bot.staff import (
     MAX_PASSWORD,
     MIN_PASSWORD,
     ROLES,
-    StaffError,
     change_role,
     create_staff,
     unlock,
@@ -22,6 +25,7 @@ from bot.staff import (
 
 router = APIRouter()
 ROLE_CHOICES = {role: role for role in ROLES}
+_TYPED = {"email": "", "role": "staff"}
 
 
 def _page(
@@ -30,7 +34,7 @@ def _page(
     runtime = runtime_of(request)
     with runtime.store.transaction() as session:
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
-    context.setdefault("typed", {"email": "", "role": "staff"})
+    context.setdefault("typed", _TYPED)
     return page(
         request,
         "staff.html",
@@ -46,14 +50,20 @@ def _page(
     )
 
 
+def _refusal(
+    request: Request, staff: Staff, typed: dict[str, str] | None = None
+) -> Callable[[str], HTMLResponse]:
+    """The staff page again, with what the domain refused."""
+    return lambda error: _page(request, staff, 400, errors=[error], typed=typed or _TYPED)
+
+
 @router.get("/staff")
 def staff_accounts(request: Request, staff: Admin) -> HTMLResponse:
     return _page(request, staff)
 
 
 @router.post("/staff", response_model=None)
-def create_account(request: Request, staff: Admin, form: Form) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def create_account(request: Request, staff: Admin, form: Form) -> Response:
     fields = Fields(form)
     email = fields.text("email", "Email", 254)
     role = fields.choice("role", "Role", ROLE_CHOICES)
@@ -61,45 +71,35 @@ def create_account(request: Request, staff: Admin, form: Form) -> HTMLResponse |
     typed = {"email": email, "role": role or "staff"}
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = create_staff(session, email, role, password, now)
-            record(session, staff, "staff.create", user.email, now, role=role)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)], typed=typed)
-    return done(request, "/admin/staff", f"Created the {role} account {user.email}.")
+
+    def create(session: Session, now: datetime) -> Done:
+        user = create_staff(session, email, role, password, now)
+        notice = f"Created the {role} account {user.email}."
+        return Done("staff.create", user.email, "/admin/staff", notice, {"role": role})
+
+    return staff_action(request, staff, create, _refusal(request, staff, typed))
 
 
 @router.post("/staff/{staff_id}/role", response_model=None)
-def set_role(
-    request: Request, staff_id: Id, staff: Admin, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def set_role(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
     fields = Fields(form)
     role = fields.choice("role", "Role", ROLE_CHOICES)
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = change_role(session, staff_id, role)
-            record(session, staff, "staff.role", user.email, now, role=role)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)])
-    return done(request, "/admin/staff", f"{user.email} is now {role}.")
+
+    def set_it(session: Session, _: datetime) -> Done:
+        user = change_role(session, staff_id, role)
+        notice = f"{user.email} is now {role}."
+        return Done("staff.role", user.email, "/admin/staff", notice, {"role": role})
+
+    return staff_action(request, staff, set_it, _refusal(request, staff))
 
 
 @router.post("/staff/{staff_id}/unlock", response_model=None)
-def unlock_account(
-    request: Request, staff_id: Id, staff: Admin, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = unlock(session, staff_id)
-            record(session, staff, "staff.unlock", user.email, now)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)])
-    return done(request, "/admin/staff", f"{user.email} can sign in again.")
+def unlock_account(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+
+    def lift(session: Session, _: datetime) -> Done:
+        user = unlock(session, staff_id)
+        return Done("staff.unlock", user.email, "/admin/staff", f"{user.email} can sign in again.")
+
+    return staff_action(request, staff, lift, _refusal(request, staff))
