@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.channels.provider import Inbound
+from bot.channels.registry import describe
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_programme import actions_cli, assessments_cli, supply_cli
@@ -69,8 +70,6 @@ def serve(
 
 
 def _echo_channels() -> None:
-    from bot.channels.lanes import describe
-
     typer.echo("Channels:")
     for line in describe(get_settings()):
         typer.echo(f"  {line}")

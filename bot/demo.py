@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.channels.simulator import CHANNEL as SIMULATOR
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import award_seal, record_assessment_outcome, record_pre_assessment
 from bot.domain.business import register_business
@@ -35,7 +36,7 @@ def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
         joined = now - timedelta(days=40 + 45 * ORDER.index(stage))
         leader = Contact(
             address=phone,
-            channel="sim",
+            channel=SIMULATOR,
             language=language,
             created_at=joined,
             consented_at=joined,

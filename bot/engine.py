@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+import bot.channels.registry  # noqa: F401  (declares every registered channel's capabilities)
+from bot.capabilities import capabilities_of
 from bot.channels.provider import Inbound
 from bot.clock import Clock
 from bot.db import Store
@@ -72,7 +74,11 @@ class Engine:
         self.clock = clock
 
     def handle(self, inbound: Inbound) -> Handled:
-        """Process once; a concurrent duplicate or a first-contact race is retried, then deduped."""
+        """Process once; a concurrent duplicate or a first-contact race is retried, then deduped.
+
+        Raises LookupError for a message from a channel no registered module runs (a bug).
+        """
+        capabilities_of(inbound.channel)
         for attempt in range(_ATTEMPTS):
             try:
                 with self.store.transaction() as session:

@@ -36,8 +36,8 @@ from sqlalchemy import Connection, Row, Select, and_, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from bot.channels.lanes import configured_lanes
 from bot.channels.provider import Accepted, Failed, Lane, Outgoing, Result, Retry, Unknown
+from bot.channels.registry import configured_lanes
 from bot.clock import Clock
 from bot.db import Store
 from bot.domain.business import opt_out

@@ -13,6 +13,7 @@ from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.channels.registry import paced_channels
 from bot.domain.broadcasts import expand_next_chunk
 from bot.domain.reminders import fire_due
 from bot.domain.surveys import end_idle_surveys
@@ -67,7 +68,7 @@ def ticks() -> list[Tick]:
         Tick("reminders.fire_due", fire_due_reminders, 60),
         *(
             Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
-            for channel in ("sms", "whatsapp", "telegram")
+            for channel in paced_channels()
         ),
     ]
 

@@ -15,8 +15,8 @@ from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.programme import STAGE_LABELS
 from admin.web import page
+from bot.capabilities import channel_names
 from bot.domain.broadcasts import (
-    CHANNELS,
     MAX_TEXT,
     BroadcastError,
     Segment,
@@ -55,7 +55,7 @@ def _compose(
         section="broadcasts",
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
         stages=[(code, STAGE_LABELS.get(code, code)) for code in STAGES],
-        channels=CHANNELS,
+        channels=channel_names(),
         countries=_countries(request),
         max_text=MAX_TEXT,
         now=runtime_of(request).clock.now(),
@@ -71,7 +71,7 @@ def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment |
         "countries": form.picked("countries", "Countries", countries),
         "stages": form.picked("stages", "Stages", STAGES),
         "languages": form.picked("languages", "Languages", LANGUAGES),
-        "channels": form.picked("channels", "Channels", CHANNELS),
+        "channels": form.picked("channels", "Channels", channel_names()),
         "overdue": form.raw("overdue") == "yes",
     }
     send_at = form.moment("send_at", "Sending time") if form.raw("send_at").strip() else None

@@ -1,17 +1,21 @@
 """Telegram: updates in (webhook or long polling), messages with buttons out, via
 python-telegram-bot.
 
-The adapter only translates. A chat is the contact `telegram:<chat_id>`; an update's id is the
+The adapter only translates, and owns all of Telegram's vocabulary: the webhook's secret
+header and JSON updates, the button keyboard, the API's errors, the paced lane and the
+start-up banner (`ADAPTER`). A chat is the contact `telegram:<chat_id>`; an update's id is the
 message id the engine dedupes on; a button press is handled as the number it carries.
 """
 
 import asyncio
 import contextlib
+import hmac
+import json
 import re
 import signal
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,19 +37,37 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.provider import Accepted, Failed, Inbound, Outgoing, Result, Retry, Unknown
+from bot.capabilities import Capabilities
+from bot.channels.provider import (
+    Accepted,
+    Answer,
+    Arrival,
+    Channel,
+    Failed,
+    Inbound,
+    Lane,
+    MalformedPayload,
+    Outgoing,
+    Refused,
+    Result,
+    Retry,
+    Unknown,
+    Webhook,
+    WebhookCall,
+)
 from bot.settings import Settings
 
 CHANNEL = "telegram"
 PREFIX = "telegram:"
 WEBHOOK_PATH = "/webhooks/telegram"
+JSON = "application/json"
 UPDATES = ["message", "callback_query"]
 # Telegram's ids fit in 52 bits; anything bigger is not from Telegram.
 _MAX_ID = 2**52
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class BadUpdate(ValueError):
+class BadUpdate(MalformedPayload):
     """An update we cannot use; the message is the short reason given back."""
 
 
@@ -286,3 +308,60 @@ async def _handle_polled(bot: Bot, update: Update, handle: Callable[[Inbound], o
     if received.callback_query_id is not None:
         with contextlib.suppress(TelegramError):
             await bot.answer_callback_query(received.callback_query_id)
+
+
+def _off(settings: Settings) -> str | None:
+    """Why the webhook answers 404: what to set to turn it on."""
+    if webhook_is_on(settings):
+        return None
+    return "Telegram is off: set TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET"
+
+
+def _check_secret(headers: Mapping[str, str], settings: Settings) -> None:
+    """Only Telegram knows the secret we gave it with setWebhook. Raises Refused (403)."""
+    given = headers.get("x-telegram-bot-api-secret-token", "").encode("latin-1")
+    if not hmac.compare_digest(given, settings.telegram_webhook_secret.encode("utf-8")):
+        raise Refused(403, "wrong or missing secret token")
+
+
+def _read_update(call: WebhookCall, _: Settings) -> Arrival:
+    """A Telegram update. A button press is acknowledged in the answer itself (Telegram runs
+    a method given in a webhook's answer), which stops the button's spinner."""
+    try:
+        data = json.loads(call.body)
+    except (ValueError, RecursionError):
+        raise BadUpdate("body is not JSON") from None
+    received = parse_update(data)
+    answer = {}
+    if received.callback_query_id is not None:
+        answer = {"method": "answerCallbackQuery", "callback_query_id": received.callback_query_id}
+    body = json.dumps(answer).encode()
+    return Arrival(inbound=received.inbound, answer=lambda _: Answer(200, JSON, body))
+
+
+def lanes(settings: Settings) -> list[Lane]:
+    """The whole bot is one paced lane, with about a second between messages to one chat."""
+    if not is_on(settings):
+        return []
+    gap = 1.0 / settings.telegram_per_chat_per_second
+    provider = TelegramProvider(settings)
+    return [
+        Lane(CHANNEL, CHANNEL, settings.telegram_per_second, provider, per_chat_gap_seconds=gap)
+    ]
+
+
+def banner(settings: Settings) -> list[str]:
+    """Whether Telegram sends and takes webhooks, and what to set when it does not."""
+    if webhook_is_on(settings):
+        return ["Telegram: on (webhook and sending)"]
+    if is_on(settings):
+        return ["Telegram: sending on; webhook off (set TELEGRAM_WEBHOOK_SECRET)"]
+    return ["Telegram: off (set TELEGRAM_BOT_TOKEN)"]
+
+
+ADAPTER = Channel(
+    capabilities={CHANNEL: Capabilities(buttons=True, media=True)},
+    banner=banner,
+    lanes=lanes,
+    webhooks=(Webhook("/telegram", JSON, _off, _read_update, _check_secret),),
+)

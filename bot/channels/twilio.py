@@ -1,23 +1,45 @@
 """Twilio SMS and WhatsApp: webhook forms in, messages out through the twilio SDK.
 
-The adapter only translates. Signature checks, dedupe and retries belong to the webhooks,
-the engine and the sender.
+This module is the whole of Twilio's vocabulary both ways: the signed forms of its webhooks,
+its delivery-status words and error codes, WhatsApp's 24-hour window and templates, the two
+channels' capabilities, their paced lanes and their start-up banner (`ADAPTER`). Dedupe,
+retries and pacing belong to the shared machinery: the webhooks router, the engine, the sender.
 """
 
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import requests
+from starlette.datastructures import ImmutableMultiDict
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.provider import Accepted, Failed, Inbound, Outgoing, Result, Retry
+from bot.capabilities import Capabilities
+from bot.channels.provider import (
+    Accepted,
+    Answer,
+    Arrival,
+    Channel,
+    DeliveryReport,
+    Failed,
+    Inbound,
+    Lane,
+    MalformedPayload,
+    Outgoing,
+    Refused,
+    Result,
+    Retry,
+    Webhook,
+    WebhookCall,
+)
 from bot.phones import to_e164
 from bot.settings import Settings
 
@@ -28,14 +50,32 @@ SERVICE_WINDOW = timedelta(hours=24)
 # "Attempt to send to unsubscribed recipient": the person texted STOP to the carrier.
 OPTED_OUT_ERROR = "21610"
 STATUS_PATH = "/webhooks/twilio/status"
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS = 200
 MAX_MEDIA = 10
+SMS, WHATSAPP_CHANNEL = "sms", "whatsapp"
+# Twilio's delivery words, in ours; those for "we have it, not yet with the carrier" all mean
+# it left our hands.
+DELIVERY_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "partially_delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "read": "read",
+}
 SEND_TIMEOUT_SECONDS = 15.0
 _SID = re.compile(r"[A-Za-z0-9]{1,64}")
 _ERROR_CODE = re.compile(r"[0-9]{1,10}")
 _STATUS = re.compile(r"[a-z_]{1,32}")
 
 
-class BadPayload(ValueError):
+class BadPayload(MalformedPayload):
     """A webhook payload we cannot use; the message is the short reason given back."""
 
 
@@ -58,7 +98,7 @@ def inbound_from_form(form: Mapping[str, str]) -> Inbound:
     address = to_e164(sender)
     if address is None:
         raise BadPayload("From is not a phone number")
-    channel = "whatsapp" if sender.strip().startswith(WHATSAPP) else "sms"
+    channel = WHATSAPP_CHANNEL if sender.strip().startswith(WHATSAPP) else SMS
     return Inbound(channel, address, sid, form.get("Body", ""), media_urls(form))
 
 
@@ -75,17 +115,8 @@ def media_urls(form: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(urls)
 
 
-@dataclass(frozen=True)
-class StatusReport:
-    """A delivery report: what became of a message we handed to Twilio."""
-
-    provider_id: str
-    status: str
-    error_code: str | None
-    outbound_id: int | None
-
-
-def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> StatusReport:
+def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> DeliveryReport:
+    """A delivery report: what became of a message we handed to Twilio, in Twilio's words."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     if not _SID.fullmatch(sid):
         raise BadPayload("MessageSid is missing or malformed")
@@ -97,7 +128,13 @@ def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> Statu
         raise BadPayload("ErrorCode is not a number")
     outbound = query.get("outbound", "")
     outbound_id = int(outbound) if outbound.isdigit() and len(outbound) < 19 else None
-    return StatusReport(sid, status, error_code, outbound_id)
+    return DeliveryReport(sid, status, error_code, outbound_id)
+
+
+def delivery_status(status: str, error_code: str | None) -> tuple[str | None, bool]:
+    """Twilio's delivery word in ours (None for a word we do not know), and whether the error
+    code says the person unsubscribed at the carrier (texted STOP to it)."""
+    return DELIVERY_STATUS.get(status), error_code == OPTED_OUT_ERROR
 
 
 def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -142,7 +179,7 @@ class TwilioProvider:
 
     def send(self, message: Outgoing, now: datetime) -> Result:
         callback = f"{self.status_url}?outbound={message.id}"
-        if message.channel != "whatsapp":
+        if message.channel != WHATSAPP_CHANNEL:
             sms = {"to": message.address, "from_": self.sms_from, "body": message.body}
             return self._create(sms, callback, None, {})
         whatsapp = {"to": WHATSAPP + message.address, "from_": self.whatsapp_from}
@@ -187,3 +224,93 @@ def refused(error: TwilioRestException) -> Result:
     if error.status == 401:
         return Retry(code, detail)  # our credentials, not the message: fixable, so keep it
     return Failed(code, detail, opted_out=code == OPTED_OUT_ERROR)
+
+
+def signed_form(call: WebhookCall, settings: Settings) -> ImmutableMultiDict[str, str]:
+    """The posted form, only if Twilio signed it for our public URL (so it works behind a
+    proxy). Raises Refused: 400 for a body that is not a UTF-8 form, 403 for a signature."""
+    try:
+        pairs = parse_qsl(
+            call.body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+            errors="strict",
+        )
+    except ValueError:  # also UnicodeDecodeError: not UTF-8
+        raise BadPayload("body is not a UTF-8 form") from None
+    form = ImmutableMultiDict(pairs)
+    signature = call.headers.get("x-twilio-signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not validator.validate(call.url, form, signature):
+        raise Refused(403, "missing or wrong X-Twilio-Signature")
+    return form
+
+
+def _off(settings: Settings) -> str | None:
+    return (
+        None if is_on(settings) else "Twilio is off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+    )
+
+
+def _twiml(_: object) -> Answer:
+    """Empty TwiML: the replies go out through the outbox."""
+    return Answer(200, "application/xml", str(MessagingResponse()).encode())
+
+
+def _read_message(call: WebhookCall, settings: Settings) -> Arrival:
+    """An SMS or WhatsApp message."""
+    return Arrival(inbound=inbound_from_form(signed_form(call, settings)), answer=_twiml)
+
+
+def _read_status(call: WebhookCall, settings: Settings) -> Arrival:
+    """A delivery report for a message we sent: its status and error code, on its row."""
+    report = status_from_form(signed_form(call, settings), call.query)
+    return Arrival(report=report, answer=lambda _: Answer(204))
+
+
+def lanes(settings: Settings) -> list[Lane]:
+    """One paced lane per sender number that is configured."""
+    if not (is_on(settings) and (settings.twilio_sms_from or settings.twilio_whatsapp_from)):
+        return []
+    provider = TwilioProvider(settings)
+    found = []
+    if settings.twilio_sms_from:
+        key = f"twilio:{settings.twilio_sms_from.strip()}"
+        found.append(Lane(key, SMS, settings.twilio_sms_per_second, provider))
+    if settings.twilio_whatsapp_from:
+        key = f"twilio:{whatsapp_sender(settings)}"
+        found.append(Lane(key, WHATSAPP_CHANNEL, settings.twilio_whatsapp_per_second, provider))
+    return found
+
+
+def banner(settings: Settings) -> list[str]:
+    """Whether SMS and WhatsApp are on, and what to set when they are not."""
+    on = is_on(settings)
+    lines = []
+    if on and settings.twilio_sms_from:
+        lines.append(f"SMS: on, from {settings.twilio_sms_from.strip()}")
+    else:
+        lines.append("SMS: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM)")
+    if on and settings.twilio_whatsapp_from:
+        template = "" if settings.twilio_whatsapp_template_sid else ", no template for 24h+"
+        lines.append(f"WhatsApp: on, from {whatsapp_sender(settings)}{template}")
+    else:
+        lines.append(
+            "WhatsApp: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM)"
+        )
+    return lines
+
+
+ADAPTER = Channel(
+    capabilities={
+        SMS: Capabilities(media=True, sms_segments=True),
+        WHATSAPP_CHANNEL: Capabilities(media=True, templates=True),
+    },
+    banner=banner,
+    lanes=lanes,
+    webhooks=(
+        Webhook("/twilio", FORM, _off, _read_message),
+        Webhook("/twilio/status", FORM, _off, _read_status),
+    ),
+    delivery_status=delivery_status,
+)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
+from bot.capabilities import channel_names
 from bot.domain.actions import OPEN
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import queue_text
@@ -29,7 +30,6 @@ from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage
 from messages import DEFAULT_LANGUAGE, LANGUAGES
 from messages.sms import segments
 
-CHANNELS = ("sms", "whatsapp", "telegram", "sim")
 MESSAGE_KEY = "broadcast"
 MAX_TEXT = 1000
 MAX_AHEAD = timedelta(days=366)
@@ -100,7 +100,7 @@ class Segment(BaseModel):
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        _listed(values, CHANNELS, "channels")
+        _listed(values, channel_names(), "channels")
         return values
 
     @field_validator("business_ids")

@@ -16,6 +16,7 @@ from sqlalchemy import Insert, Select, insert, literal
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.capabilities import capabilities_of
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
 from messages.render import Rendered, render
@@ -30,11 +31,17 @@ def queue_replies(
     inbound_id: int | None = None,
     reminder_id: int | None = None,
 ) -> list[Rendered]:
-    """Queue the replies for the contact, whatever their opt-out; returns them as rendered."""
-    buttons = contact.channel == "telegram"
+    """Queue the replies for the contact, whatever their opt-out; returns them as rendered.
+
+    On a channel that answers in the webhook's own response, the direct answers to a message
+    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    Raises LookupError for a contact on a channel no registered module runs.
+    """
+    capabilities = capabilities_of(contact.channel)
+    answered = capabilities.answers_in_response and inbound_id is not None
     queued = []
     for reply in replies:
-        rendered = render(contact.language, reply, buttons=buttons)
+        rendered = render(contact.language, reply, buttons=capabilities.buttons)
         session.add(
             OutboundMessage(
                 contact_id=contact.id,
@@ -47,6 +54,7 @@ def queue_replies(
                 reminder_id=reminder_id,
                 next_attempt_at=now,
                 created_at=now,
+                **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
         queued.append(rendered)

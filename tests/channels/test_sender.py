@@ -15,7 +15,7 @@ from fakes.twilio import SMS_FROM, TEMPLATE_SID, WHATSAPP_FROM
 from sqlalchemy import select
 
 from bot.channels.provider import Inbound
-from bot.domain.delivery import record_report
+from bot.delivery import record_report
 from bot.domain.notify import notify
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
