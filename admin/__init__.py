@@ -7,7 +7,10 @@ staff member makes is written to the audit log in the same transaction.
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -122,8 +125,6 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    from fastapi.exception_handlers import http_exception_handler
-
     assert isinstance(error, HTTPException)
     if not request.url.path.startswith(PREFIX) or "session" not in request.scope:
         return await http_exception_handler(request, error)

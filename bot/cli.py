@@ -1,8 +1,11 @@
 """The command line: `python -m bot serve|chat|create-staff|seed-demo`."""
 
+import asyncio
 import contextlib
 import secrets
+import signal
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +14,10 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from telegram.error import Conflict, InvalidToken, TelegramError
 
+from bot.app import create_app
+from bot.channels import telegram
 from bot.channels.provider import Inbound
 from bot.channels.registry import describe
 from bot.channels.simulator import CHANNEL as SIM
@@ -62,8 +68,6 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Run the web app: webhooks, the staff console and the simulator."""
-    from bot.app import create_app
-
     upgrade(get_settings().database_url)
     _echo_channels()
     uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
@@ -78,9 +82,6 @@ def _echo_channels() -> None:
 @cli.command()
 def worker() -> None:
     """Run only the scheduler: send the outbox and fire due reminders."""
-    import signal
-    import threading
-
     upgrade(get_settings().database_url)
     runtime = Runtime()
     scheduler = build_scheduler(runtime)
@@ -100,12 +101,6 @@ def telegram_poll(
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Receive Telegram messages by long polling: local development without a public URL."""
-    import asyncio
-
-    from telegram.error import Conflict, InvalidToken
-
-    from bot.channels import telegram
-
     settings = get_settings()
     if not telegram.is_on(settings):
         typer.echo("Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather).", err=True)
@@ -133,12 +128,6 @@ def telegram_poll(
 @cli.command("telegram-webhook")
 def telegram_webhook() -> None:
     """Point Telegram at this deployment: PUBLIC_BASE_URL/webhooks/telegram, with the secret."""
-    import asyncio
-
-    from telegram.error import TelegramError
-
-    from bot.channels import telegram
-
     settings = get_settings()
     if not telegram.webhook_is_on(settings):
         typer.echo("Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first.", err=True)
