@@ -3,6 +3,7 @@ preview who gets it and what it costs in SMS, schedule it, and follow its delive
 
 from datetime import datetime
 
+from babel import Locale
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -31,7 +32,8 @@ from messages import LANGUAGES
 from messages.countries import country_name
 
 router = APIRouter()
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi"}
+# Each supported language's name in English, from Babel's locale data.
+LANGUAGE_NAMES = {code: Locale.parse("en").languages.get(code, code) for code in LANGUAGES}
 MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
 SHOWN = 100
 
