@@ -16,6 +16,7 @@ from admin.web import done, page
 from bot.domain.surveys import (
     MAX_TITLE,
     MIN_GROUP,
+    SKIPPED,
     SurveyError,
     close_survey,
     default_definition,
@@ -129,7 +130,10 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
             question,
             horizontal_bars(
                 question.text,
-                list(zip(question.options, question.counts, strict=True)),
+                [
+                    *zip(question.options, question.counts, strict=True),
+                    (SKIPPED, question.skipped or 0),
+                ],
                 width=SURVEY_CHART_WIDTH,
             )
             if question.counts is not None
