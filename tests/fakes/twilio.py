@@ -83,7 +83,7 @@ class FakeTwilio(FakeServer):
         if not known:
             message = f"The requested resource /Messages/{sid}.json was not found"
             return Answer(404, {"code": 20404, "message": message, "status": 404})
-        if params.get("Body", None) != "" or "Status" in params:
+        if params.get("Body") != "" or "Status" in params:
             message = "Message body redaction request does not have empty Body parameter."
             return Answer(400, {"code": 30400, "message": message, "status": 400})
         with self.lock:
