@@ -1,8 +1,10 @@
 """Sealing with the survey key: fixed size, authenticated, rotatable; a lost key loses little."""
 
 import pytest
-from survey_support import add_responses, opened_state, state_of, written
+from survey_support import add_responses, opened_state, pooled, state_of, write, written
+from test_surveys import QUESTIONS, make_survey
 
+from bot.domain.surveys import pool_response, survey_results
 from bot.engine import Engine
 from bot.sealing import SEALED_SIZE, Sealer, TooLarge, Unsealable
 
@@ -38,8 +40,6 @@ def test_a_rotated_key_still_opens_and_recognises_what_the_old_one_made() -> Non
 def test_a_lost_key_ends_the_surveys_in_progress_and_nothing_else(
     store, clock, make_phone, sealer
 ) -> None:
-    from test_surveys import QUESTIONS, make_survey
-
     survey_id, code = make_survey(store, clock.now())
     add_responses(store, sealer, code, *[dict.fromkeys(QUESTIONS, 1)] * 5, now=clock.now())
     worker = make_phone("+15550500001", "sms")
@@ -53,3 +53,19 @@ def test_a_lost_key_ends_the_surveys_in_progress_and_nothing_else(
     stored = state_of(store, "+15550500001")
     assert (stored.flow, stored.step, stored.data) == ("onboarding", "survey_code", {})
     assert len(written(store)) == 5  # written results are unaffected
+
+
+def test_pending_responses_sealed_under_a_lost_key_are_held_back(store, clock, sealer) -> None:
+    survey_id, code = make_survey(store, clock.now())
+    lost = Sealer(b"a-key-that-is-lost-" + b"4" * 32)
+    with store.transaction() as session:
+        for number in range(2):
+            pool_response(session, lost, code, dict.fromkeys(QUESTIONS, 1), f"+1555060000{number}")
+        for number in range(4):
+            pool_response(
+                session, sealer, code, dict.fromkeys(QUESTIONS, 2), f"+1555070000{number}"
+            )
+    assert write(store, sealer, survey_id, clock.now()) == 0  # four readable: not yet a batch
+    assert pooled(store, sealer) == [dict.fromkeys(QUESTIONS, 2)] * 4
+    with store.transaction() as session:
+        assert survey_results(session, survey_id).held_back == 2

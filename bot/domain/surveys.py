@@ -371,20 +371,27 @@ def write_pooled(
     if not pending or (len(pending) < MIN_GROUP and not settled):
         return PoolReport()
     opened: list[dict[str, Any]] = []
+    unreadable: list[int] = []
     for row in pending:
         try:
             answers = sealer.unseal_json(row.sealed, f"{POOL_PURPOSE}|{survey_id}")
         except Unsealable:
-            continue  # sealed under a lost key: it cannot be counted
+            unreadable.append(row.id)  # sealed under a lost key: it can never be counted
+            continue
         opened.append(clean_answers(survey.definition, answers))
-    session.execute(
-        delete(PendingResponse)
-        .where(PendingResponse.id.in_([row.id for row in pending]))
-        .execution_options(synchronize_session=False)
-    )
-    held = len(pending) - len(opened)
-    if len(opened) < MIN_GROUP:
-        held, opened = len(pending), []
+    if len(opened) >= MIN_GROUP:
+        consumed = [row.id for row in pending]
+    elif settled:
+        consumed, opened = [row.id for row in pending], []
+    else:
+        consumed, opened = unreadable, []
+    if consumed:
+        session.execute(
+            delete(PendingResponse)
+            .where(PendingResponse.id.in_(consumed))
+            .execution_options(synchronize_session=False)
+        )
+    held = len(consumed) - len(opened)
     if held:
         survey.held_back = (survey.held_back or 0) + held
     _shuffle(opened)
