@@ -275,22 +275,21 @@ def survey_questions(session: Session, code: str) -> list[dict[str, Any]] | None
     return None if definition is None else list(definition["questions"])
 
 
-def _participant(survey_id: int, address: str) -> str:
-    return f"participant|{survey_id}|{address}"
-
-
-def already_answered(session: Session, sealer: Sealer, code: str, address: str) -> bool:
-    """Whether this address already left a response for the survey, under any known key."""
-    survey_id = session.scalar(select(Survey.id).where(Survey.code == code))
-    if survey_id is None:
-        return False
-    tags = sealer.tags(_participant(survey_id, address))
+def _marked(session: Session, sealer: Sealer, survey_id: int, address: str) -> str | None:
+    """The marker to write for this address, or None when one (under any known key) exists."""
+    tags = sealer.tags(f"participant|{survey_id}|{address}")
     found = session.scalar(
         select(SurveyParticipant.tag).where(
             SurveyParticipant.survey_id == survey_id, SurveyParticipant.tag.in_(tags)
         )
     )
-    return found is not None
+    return tags[0] if found is None else None
+
+
+def already_answered(session: Session, sealer: Sealer, code: str, address: str) -> bool:
+    """Whether this address already left a response for the survey, under any known key."""
+    survey_id = session.scalar(select(Survey.id).where(Survey.code == code))
+    return survey_id is not None and _marked(session, sealer, survey_id, address) is None
 
 
 @handles(SubmitSurveyResponse)
@@ -317,17 +316,12 @@ def pool_response(
     survey = session.scalar(select(Survey).where(Survey.code == code))
     if survey is None:
         return False
-    tags = sealer.tags(_participant(survey.id, address))
-    counted = session.scalar(
-        select(SurveyParticipant.tag).where(
-            SurveyParticipant.survey_id == survey.id, SurveyParticipant.tag.in_(tags)
-        )
-    )
-    if counted is not None:
+    marker = _marked(session, sealer, survey.id, address)
+    if marker is None:
         return False
     clean = clean_answers(survey.definition, answers)
     sealed = sealer.seal_json(clean, f"{POOL_PURPOSE}|{survey.id}")
-    session.add(SurveyParticipant(survey_id=survey.id, tag=tags[0]))
+    session.add(SurveyParticipant(survey_id=survey.id, tag=marker))
     session.add(PendingResponse(id=_random_id(), survey_id=survey.id, sealed=sealed))
     session.flush()
     return True
