@@ -413,3 +413,18 @@ def test_opening_for_a_missing_business_says_so(store, clock, business_id) -> No
     for call in (survey_results, lambda session, i: close_survey(session, i, clock.now())):
         with pytest.raises(SurveyError, match="No survey"), store.transaction() as session:
             call(session, business_id)
+
+
+def test_a_redelivered_survey_message_is_handled_once(store, clock, engine, sealer) -> None:
+    from bot.engine import Inbound
+    from bot.models import InboundMessage
+
+    _, code = make_survey(store, clock.now())
+    address = "+15550100077"
+    for sid, text in (("SMjoin", f"JOIN {code}"), ("SMlang", "1"), ("SMyes", "1")):
+        assert not engine.handle(Inbound("sms", address, sid, text)).duplicate
+        assert engine.handle(Inbound("sms", address, sid, text)).duplicate
+    assert opened_state(store, sealer, address).step == "question"
+    with store.transaction() as session:
+        kept = session.scalars(select(InboundMessage.provider_id)).all()
+    assert len(kept) == 3 and not {"SMjoin", "SMlang", "SMyes"} & set(kept)

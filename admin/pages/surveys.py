@@ -23,7 +23,7 @@ from bot.domain.surveys import (
     open_survey,
     survey_results,
 )
-from bot.models import Business, Survey, SurveyResponse
+from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
@@ -48,6 +48,13 @@ def _list_page(
         businesses = session.execute(
             select(Business.id, Business.name).order_by(Business.name)
         ).all()
+        waiting = dict(
+            session.execute(
+                select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(
+                    PendingResponse.survey_id
+                )
+            ).all()
+        )
     context.setdefault("typed", {})
     return page(
         request,
@@ -56,6 +63,7 @@ def _list_page(
         status_code=status_code,
         section="surveys",
         surveys=surveys,
+        waiting=waiting,
         businesses=businesses,
         questions=_standard_questions(),
         max_title=MAX_TITLE,

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -110,11 +111,15 @@ def test_results_are_withheld_until_a_whole_group_is_counted(console, world) -> 
 
 def test_the_survey_page_says_how_many_wait_and_how_many_were_held_back(console, world) -> None:
     answer(console, world.survey_code, *[{"hours": 1}] * 2)
+    client = console.sign_in("viewer")
+    listing = client.get("/admin/surveys").text
+    cells = re.findall(r'<td class="num">(\d+)</td>', listing)
+    assert cells == ["0", "2", "0"]  # responses counted, waiting, held back
     with console.runtime.store.transaction() as session:
         close_survey(session, world.survey_id, console.clock.now())
     console.clock.advance(timedelta(hours=25))
     write_pooled_tick(console.runtime)
-    page = console.sign_in("viewer").get(f"/admin/surveys/{world.survey_id}").text
+    page = client.get(f"/admin/surveys/{world.survey_id}").text
     assert "<strong>0</strong><span>waiting for a group of 5</span>" in page
     assert "<strong>2</strong><span>held back: fewer than 5 left at closing</span>" in page
 
