@@ -36,6 +36,7 @@ from bot.models import StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
+from bot.sealing import Sealer
 from bot.settings import get_settings
 from bot.staff import ROLES, create_staff
 
@@ -170,7 +171,7 @@ def chat(
         )
         raise typer.Exit(2)
     store, clock = _store(), SystemClock()
-    engine = Engine(store, clock)
+    engine = Engine(store, clock, Sealer.from_settings(get_settings()))
     interactive = sys.stdin.isatty()
     try:
         while True:

@@ -12,8 +12,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.domain.broadcasts import expand_broadcasts_tick
 from bot.domain.reminders import fire_due_reminders
-from bot.domain.surveys import end_idle_surveys_tick
+from bot.domain.surveys import end_idle_surveys_tick, write_pooled_tick
 from bot.outbox import send_tick
+from bot.redaction import redact_due
 from bot.runtime import Runtime
 
 
@@ -28,6 +29,8 @@ def ticks() -> list[Tick]:
     """Every periodic job of the product; each module owns its own tick function."""
     return [
         Tick("surveys.end_idle", end_idle_surveys_tick, 600),
+        Tick("surveys.write_pooled", write_pooled_tick, 600),
+        Tick("redactions.run", redact_due, 60),
         Tick("broadcasts.expand", expand_broadcasts_tick, 2),
         Tick("reminders.fire_due", fire_due_reminders, 60),
         *(

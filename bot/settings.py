@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     # Seals survey answers in progress and keys the one-response-per-person hashes. Kept outside
     # the database and its backups; 32+ bytes, required off loopback (see bot/keys.py).
     survey_key: str = ""
+    # Keys used before a rotation, comma-separated: still accepted to open what they sealed and
+    # to recognise who already answered. Keep them until the pool is drained (see README).
+    survey_keys_previous: str = ""
     # Where generated local keys (and other local files) live.
     data_dir: str = "./data"
     default_language: str = "en"

@@ -16,13 +16,14 @@ from admin.web import done, page
 from bot.domain.surveys import (
     MAX_TITLE,
     MIN_GROUP,
+    SKIPPED,
     SurveyError,
     close_survey,
     default_definition,
     open_survey,
     survey_results,
 )
-from bot.models import Business, Survey, SurveyResponse
+from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
@@ -47,6 +48,13 @@ def _list_page(
         businesses = session.execute(
             select(Business.id, Business.name).order_by(Business.name)
         ).all()
+        waiting = dict(
+            session.execute(
+                select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(
+                    PendingResponse.survey_id
+                )
+            ).all()
+        )
     context.setdefault("typed", {})
     return page(
         request,
@@ -55,6 +63,7 @@ def _list_page(
         status_code=status_code,
         section="surveys",
         surveys=surveys,
+        waiting=waiting,
         businesses=businesses,
         questions=_standard_questions(),
         max_title=MAX_TITLE,
@@ -129,7 +138,10 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
             question,
             horizontal_bars(
                 question.text,
-                list(zip(question.options, question.counts, strict=True)),
+                [
+                    *zip(question.options, question.counts, strict=True),
+                    (SKIPPED, question.skipped or 0),
+                ],
                 width=SURVEY_CHART_WIDTH,
             )
             if question.counts is not None

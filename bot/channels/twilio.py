@@ -24,6 +24,7 @@ from bot.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"
 WHATSAPP = "whatsapp:"
+CHANNELS = ("sms", "whatsapp")
 # WhatsApp lets a business write freely only within 24 hours of the person's last message.
 SERVICE_WINDOW = timedelta(hours=24)
 # "Attempt to send to unsubscribed recipient": the person texted STOP to the carrier.
@@ -172,6 +173,20 @@ class TwilioProvider:
         except requests.RequestException as error:
             return Retry("network", str(error)[:500])
         return Accepted(created.sid, sent_as, variables)
+
+    def redact(self, provider_id: str) -> Result:
+        """Empty the body Twilio keeps of a message (inbound or sent), which it allows once the
+        message is final: Accepted when done, Failed when Twilio has no such message, Retry
+        otherwise (not final yet, busy, network)."""
+        try:
+            self.client.messages(provider_id).update(body="")
+        except TwilioRestException as error:
+            if error.status == 404:
+                return Failed(str(error.code or error.status), str(error.msg)[:500])
+            return Retry(str(error.code or error.status), str(error.msg)[:500])
+        except requests.RequestException as error:
+            return Retry("network", str(error)[:500])
+        return Accepted(provider_id)
 
     def close(self) -> None:
         session = getattr(self.client.http_client, "session", None)
