@@ -31,13 +31,14 @@ from bot.domain.surveys import (
     validate_definition,
 )
 from bot.engine import Engine, Inbound
+from bot.keys import KeyUnusable, secret_key, survey_key
 from bot.migrate import upgrade
 from bot.models import StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.sealing import Sealer
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 from bot.staff import ROLES, create_staff
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -54,6 +55,17 @@ def _store() -> Store:
     return Store(url)
 
 
+def _require_keys(settings: Settings) -> None:
+    """Stop (exit code 2, the reason on stderr) unless SECRET_KEY and SURVEY_KEY are usable:
+    set and strong, or generated in DATA_DIR on a loopback PUBLIC_BASE_URL."""
+    try:
+        secret_key(settings)
+        survey_key(settings)
+    except KeyUnusable as error:
+        typer.echo(f"Refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -63,9 +75,13 @@ def serve(
     """Run the web app: webhooks, the staff console and the simulator."""
     from bot.app import create_app
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
     _echo_channels()
-    uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
+    app = create_app(Runtime(settings), run_scheduler=scheduler)
+    # The app itself decides which proxies' X-Forwarded-For to believe (TRUSTED_PROXIES).
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)
 
 
 def _echo_channels() -> None:
@@ -82,8 +98,10 @@ def worker() -> None:
     import signal
     import threading
 
-    upgrade(get_settings().database_url)
-    runtime = Runtime()
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
+    runtime = Runtime(settings)
     scheduler = build_scheduler(runtime)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -111,8 +129,9 @@ def telegram_poll(
     if not telegram.is_on(settings):
         typer.echo("Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather).", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)
     upgrade(settings.database_url)
-    runtime = Runtime()
+    runtime = Runtime(settings)
     jobs = build_scheduler(runtime) if scheduler else None
     if jobs:
         jobs.start()
@@ -150,6 +169,7 @@ def telegram_webhook() -> None:
     if not settings.public_base_url.startswith("https://"):
         typer.echo("Telegram only calls https:// addresses; set PUBLIC_BASE_URL.", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)  # webhooks will arrive: the deployment must be able to serve them
     try:
         url = asyncio.run(telegram.set_webhook(settings))
     except TelegramError as error:

@@ -242,9 +242,41 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Two-factor sign-in: a base32 TOTP secret, on once confirmed with a code; the last time
+    # step whose code was accepted, so no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so
+    the table cannot be used to sign in. Revoked or idle sessions are refused."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # Why it ended: logout, role, password, two-factor, everywhere.
+    ended_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class SignInCounter(Base):
+    """Failed sign-ins for one client address or one email (stored as a hash), and until when
+    further attempts are refused. See bot/signin.py for the policy."""
+
+    __tablename__ = "signin_counters"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime]
+    refused_until: Mapped[datetime | None]
 
 
 class SupplyNode(Base):
