@@ -100,7 +100,7 @@ JSON = "application/json"
         (b'{"update_id": "seven"}', JSON, 400, "update"),
         (b'{"update_id": -5}', JSON, 400, "update_id"),
         (json.dumps({"update_id": 2**70}).encode(), JSON, 400, "update_id"),
-        (json.dumps({"update_id": 7, "message": "hi"}).encode(), JSON, 400, "update"),
+        (json.dumps({"update_id": 7, "message": "hi"}).encode(), JSON, 400, "message"),
         (json.dumps(text_update(7, 10**30, "hi")).encode(), JSON, 400, "chat"),
     ],
 )
@@ -116,6 +116,7 @@ def test_malformed_updates_get_a_short_reason_and_nothing_is_stored(
 
 def in_a_group(update: dict) -> dict:
     update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Artisans"}
+    update["message"]["from"]["id"] = CHAT  # a person's id; only chats have negative ids
     return update
 
 
