@@ -55,14 +55,7 @@ async def twilio_status(request: Request) -> Response:
 
     def record() -> bool:
         with runtime.store.transaction() as session:
-            return record_report(
-                session,
-                report.provider_id,
-                report.status,
-                report.error_code,
-                report.outbound_id,
-                runtime.clock.now(),
-            )
+            return record_report(session, report, runtime.clock.now())
 
     await _with_store(record)
     return Response(status_code=204)
