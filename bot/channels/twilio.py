@@ -113,7 +113,9 @@ def inbound_from_form(form: Form) -> Inbound:
 def media_urls(form: Form) -> tuple[str, ...]:
     """The photos sent with a message (evidence for an action item), kept by their URL; each
     of the NumMedia files comes as a MediaUrlN and a MediaContentTypeN, and no others."""
-    declared = _one(form, "NumMedia") or "0"
+    declared = _one(form, "NumMedia")
+    if declared is None:
+        declared = "0"
     if not _COUNT.fullmatch(declared) or int(declared) > MAX_MEDIA:
         raise BadPayload(f"NumMedia is not a number from 0 to {MAX_MEDIA}")
     count = int(declared)
