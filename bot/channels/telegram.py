@@ -105,10 +105,10 @@ class Received:
 # Telegram omits an optional field rather than sending null, so a field that is present must
 # hold its type. Fields we do not read are dropped unseen: Telegram adds fields over time.
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-def _not_null(value: T | None) -> T:
+def _not_null(value: _T | None) -> _T:
     if value is None:
         raise PydanticCustomError("null", "null")
     return value
@@ -126,7 +126,7 @@ def _button_data(value: str) -> str:
 
 
 # Present means not null: `Maybe[X]` is a field that may be absent but, if given, is an X.
-Maybe = Annotated[T | None, AfterValidator(_not_null)]
+Maybe = Annotated[_T | None, AfterValidator(_not_null)]
 _Id = Annotated[int, Field(ge=0, lt=_MAX_ID)]
 _ChatId = Annotated[int, Field(gt=-_MAX_ID, lt=_MAX_ID)]
 _Size = Annotated[int, Field(ge=0, lt=_MAX_ID)]  # bytes, pixels, seconds
@@ -202,14 +202,24 @@ class _Update(_Shape):
     callback_query: Maybe[_CallbackQuery] = None
 
 
-_EXPECTED = {
-    "int_type": "a whole number",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "model_type": "an object",
-    "list_type": "a list",
+# What is wrong with a field, by pydantic's error type; anything else is "malformed".
+_PROBLEMS = {
+    "missing": "is missing",
+    "null": "is null",
+    "int_type": "is not a whole number",
+    "string_type": "is not a string",
+    "bool_type": "is not true or false",
+    "model_type": "is not an object",
+    "list_type": "is not a list",
+    "greater_than": "is out of range",
+    "greater_than_equal": "is out of range",
+    "less_than": "is out of range",
+    "less_than_equal": "is out of range",
+    "too_short": "is too short",
+    "string_too_short": "is too short",
+    "too_long": "is too long",
+    "string_too_long": "is too long",
 }
-_OUT_OF_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
 def _reason(error: ValidationError) -> str:
@@ -218,16 +228,7 @@ def _reason(error: ValidationError) -> str:
     if not first["loc"]:
         return "an update is a JSON object"
     path = ".".join(str(part) for part in first["loc"])
-    kind = first["type"]
-    if kind == "missing":
-        return f"{path} is missing"
-    if kind == "null":
-        return f"{path} is null"
-    if kind in _EXPECTED:
-        return f"{path} is not {_EXPECTED[kind]}"
-    if kind in _OUT_OF_RANGE:
-        return f"{path} is out of range"
-    return f"{path} is malformed"
+    return f"{path} {_PROBLEMS.get(first['type'], 'is malformed')}"
 
 
 def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -241,9 +242,9 @@ def parse_body(body: bytes) -> Received:
     """A webhook's body: JSON holding one update."""
     try:
         data = json.loads(body, object_pairs_hook=_refuse_repeated_keys)
-    except (ValueError, RecursionError) as error:
-        if isinstance(error, BadUpdate):
-            raise
+    except BadUpdate:
+        raise
+    except (ValueError, RecursionError):
         raise BadUpdate("body is not JSON") from None
     return parse_update(data)
 
