@@ -6,7 +6,6 @@ Replies never go in the webhook's answer: they are outbox rows, sent by the send
 """
 
 import hmac
-import json
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import parse_qsl
@@ -56,14 +55,7 @@ async def twilio_status(request: Request) -> Response:
 
     def record() -> bool:
         with runtime.store.transaction() as session:
-            return record_report(
-                session,
-                report.provider_id,
-                report.status,
-                report.error_code,
-                report.outbound_id,
-                runtime.clock.now(),
-            )
+            return record_report(session, report, runtime.clock.now())
 
     await _with_store(record)
     return Response(status_code=204)
@@ -83,11 +75,7 @@ async def telegram_update(request: Request) -> Response:
     _require_content_type(request, "application/json")
     body = await _capped_body(request)
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise HTTPException(400, "body is not JSON") from None
-    try:
-        received = telegram.parse_update(data)
+        received = telegram.parse_body(body)
     except telegram.BadUpdate as error:
         raise HTTPException(400, str(error)) from None
     if received.inbound is not None:

@@ -84,7 +84,7 @@ def twilio_request(sid: str, sender: str, body: str) -> dict:
         "SmsSid": sid,
         "SmsStatus": "received",
         "Body": body,
-        "To": "+15005550006",
+        "To": "whatsapp:+14155238886" if sender.startswith("whatsapp:") else "+15005550006",
         "MessageSid": sid,
         "AccountSid": ACCOUNT_SID,
         "From": sender,

@@ -6,10 +6,9 @@ the engine and the sender.
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -18,6 +17,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.channels.provider import Accepted, Failed, Outgoing, Result, Retry
+from bot.domain.delivery import DeliveryReport
 from bot.engine import Inbound
 from bot.phones import to_e164
 from bot.settings import Settings
@@ -32,9 +32,36 @@ OPTED_OUT_ERROR = "21610"
 STATUS_PATH = "/webhooks/twilio/status"
 MAX_MEDIA = 10
 SEND_TIMEOUT_SECONDS = 15.0
-_SID = re.compile(r"[A-Za-z0-9]{1,64}")
-_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+# Twilio's words for a message it has from us, as our delivery states. "We have it, not yet
+# with the carrier" all mean it left our hands.
+STATUS_WORDS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "partially_delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "read": "read",
+}
+# What Advanced Opt-Out says a message was; the engine reads the words themselves.
+OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
+_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")  # two letters and 32 hex digits: SM..., MM...
 _STATUS = re.compile(r"[a-z_]{1,32}")
+_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+_OUTBOUND = re.compile(r"[1-9][0-9]{0,17}")  # our row id, as we put it in the callback URL
+_COUNT = re.compile(r"[0-9]{1,2}")
+_MAX_ADDRESS = 64
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{3,15}")  # our number, or a short code
+_MEDIA_URL = re.compile(r"https://[!-~]{1,1016}")
+_CONTENT_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._+-]{0,126}/[A-Za-z0-9._+-]{1,127}(; ?[ -~]{1,128})?"
+)
+_MEDIA_FIELDS = ("MediaUrl", "MediaContentType")
+_MEDIA_KEY = re.compile(r"(MediaUrl|MediaContentType)[0-9]+")
 
 
 class BadPayload(ValueError):
@@ -51,55 +78,106 @@ def whatsapp_sender(settings: Settings) -> str:
     return number if number.startswith(WHATSAPP) else WHATSAPP + number
 
 
-def inbound_from_form(form: Mapping[str, str]) -> Inbound:
-    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact."""
-    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    sender = form.get("From", "")
-    address = to_e164(sender)
+class Form(Protocol):
+    """A form or a query string as the web framework parsed it, repeated keys kept."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+def inbound_from_form(form: Form) -> Inbound:
+    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact.
+
+    Every field we read is checked for shape; a form Twilio could not have sent is refused
+    with a reason naming the field, and nothing of it is stored.
+    """
+    sid = _agreeing(form, ("MessageSid", "SmsMessageSid", "SmsSid"), _SID)
+    sender = _one(form, "From") or ""
+    address = to_e164(sender) if len(sender) <= _MAX_ADDRESS else None
     if address is None:
         raise BadPayload("From is not a phone number")
-    channel = "whatsapp" if sender.strip().startswith(WHATSAPP) else "sms"
-    return Inbound(channel, address, sid, form.get("Body", ""), media_urls(form))
+    on_whatsapp = sender.startswith(WHATSAPP)
+    to = _one(form, "To") or ""
+    if not _ADDRESS.fullmatch(to):
+        raise BadPayload("To is missing or malformed")
+    if to.startswith(WHATSAPP) != on_whatsapp:
+        raise BadPayload("To is not on the channel of From")
+    opt_out = _one(form, "OptOutType")
+    if opt_out is not None and opt_out not in OPT_OUT_TYPES:
+        raise BadPayload("OptOutType is not STOP, START or HELP")
+    body = _one(form, "Body") or ""  # any text, any length: answering it is the engine's work
+    channel = "whatsapp" if on_whatsapp else "sms"
+    return Inbound(channel, address, sid, body, media_urls(form))
 
 
-def media_urls(form: Mapping[str, str]) -> tuple[str, ...]:
-    """The photos sent with a message (evidence for an action item), kept by their URL."""
-    declared = form.get("NumMedia", "0").strip() or "0"
-    if not declared.isdigit():
-        raise BadPayload("NumMedia is not a number")
+def media_urls(form: Form) -> tuple[str, ...]:
+    """The photos sent with a message (evidence for an action item), kept by their URL; each
+    of the NumMedia files comes as a MediaUrlN and a MediaContentTypeN, and no others."""
+    declared = _one(form, "NumMedia")
+    if declared is None:
+        declared = "0"
+    if not _COUNT.fullmatch(declared) or int(declared) > MAX_MEDIA:
+        raise BadPayload(f"NumMedia is not a number from 0 to {MAX_MEDIA}")
+    count = int(declared)
     urls = []
-    for index in range(min(int(declared), MAX_MEDIA)):
-        url = form.get(f"MediaUrl{index}", "").strip()
-        if url.startswith(("https://", "http://")) and len(url) <= 1024:
-            urls.append(url)
+    for index in range(count):
+        url = _one(form, f"MediaUrl{index}") or ""
+        if not _MEDIA_URL.fullmatch(url):
+            raise BadPayload(f"MediaUrl{index} is missing or not an https address")
+        if not _CONTENT_TYPE.fullmatch(_one(form, f"MediaContentType{index}") or ""):
+            raise BadPayload(f"MediaContentType{index} is missing or malformed")
+        urls.append(url)
+    expected = {f"{kind}{index}" for kind in _MEDIA_FIELDS for index in range(count)}
+    for key in form:
+        if _MEDIA_KEY.fullmatch(key) and key not in expected:
+            raise BadPayload(f"{key[:40]} is beyond NumMedia")
     return tuple(urls)
 
 
-@dataclass(frozen=True)
-class StatusReport:
-    """A delivery report: what became of a message we handed to Twilio."""
-
-    provider_id: str
-    status: str
-    error_code: str | None
-    outbound_id: int | None
-
-
-def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> StatusReport:
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not _STATUS.fullmatch(status):
-        raise BadPayload("MessageStatus is missing or malformed")
-    error_code = form.get("ErrorCode", "").strip() or None
+def status_from_form(form: Form, query: Form) -> DeliveryReport:
+    """A delivery report; our own id for the message comes back in the callback's query."""
+    sid = _agreeing(form, ("MessageSid", "SmsSid"), _SID)
+    word = _agreeing(form, ("MessageStatus", "SmsStatus"), _STATUS)
+    if word not in STATUS_WORDS:
+        raise BadPayload("MessageStatus is not a status of a message we sent")
+    error_code = _one(form, "ErrorCode") or None  # sent empty when there is no error
     if error_code is not None and not _ERROR_CODE.fullmatch(error_code):
         raise BadPayload("ErrorCode is not a number")
-    outbound = query.get("outbound", "")
-    outbound_id = int(outbound) if outbound.isdigit() and len(outbound) < 19 else None
-    return StatusReport(sid, status, error_code, outbound_id)
+    outbound = _one(query, "outbound")
+    if outbound is not None and not _OUTBOUND.fullmatch(outbound):
+        raise BadPayload("outbound is not a message id")
+    return DeliveryReport(
+        sid,
+        STATUS_WORDS[word],
+        error_code,
+        int(outbound) if outbound is not None else None,
+        opted_out=error_code == OPTED_OUT_ERROR,
+    )
+
+
+def _one(form: Form, name: str) -> str | None:
+    """A field given at most once; two values for one field are two stories, so refused."""
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise BadPayload(f"{name} is given more than once")
+    return values[0] if values else None
+
+
+def _agreeing(form: Form, names: tuple[str, ...], shape: re.Pattern[str]) -> str:
+    """A value Twilio sends under several names (MessageSid and the older SmsSid): each one
+    given must be well formed and all must agree."""
+    given = [(name, value) for name in names if (value := _one(form, name)) is not None]
+    if not given:
+        raise BadPayload(f"{names[0]} is missing")
+    for name, value in given:
+        if not shape.fullmatch(value):
+            raise BadPayload(f"{name} is malformed")
+    first_name, first = given[0]
+    for name, value in given[1:]:
+        if value != first:
+            raise BadPayload(f"{name} differs from {first_name}")
+    return first
 
 
 def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:

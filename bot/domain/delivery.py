@@ -3,6 +3,7 @@
 Reports arrive out of order and more than once, so a status only ever moves forward.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,21 +14,20 @@ from bot.models import Contact, OutboundMessage
 
 # Where a message stands once a provider has it; our own states before that rank 0.
 PROGRESS = {"sent": 1, "delivered": 2, "undelivered": 2, "failed": 2, "read": 3}
-# Twilio's words for "we have it, not yet with the carrier" all mean it left our hands.
-PROVIDER_STATUS = {
-    "accepted": "sent",
-    "scheduled": "sent",
-    "queued": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "partially_delivered": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
-    "read": "read",
-}
-OPTED_OUT_AT_CARRIER = "21610"
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What became of a message we handed to a provider, in our words: the channel adapter
+    translates the provider's status words and error codes."""
+
+    provider_id: str
+    status: str  # a key of PROGRESS
+    error_code: str | None
+    # Our row id, when the provider echoes it back (it settles a row whose sender died).
+    outbound_id: int | None
+    # The provider says the person opted out with the carrier (texted STOP to it).
+    opted_out: bool = False
 
 
 def advance(row: OutboundMessage, status: str) -> None:
@@ -36,36 +36,28 @@ def advance(row: OutboundMessage, status: str) -> None:
         row.status = status
 
 
-def record_report(
-    session: Session,
-    provider_id: str,
-    provider_status: str,
-    error_code: str | None,
-    outbound_id: int | None,
-    now: datetime,
-) -> bool:
+def record_report(session: Session, report: DeliveryReport, now: datetime) -> bool:
     """Apply a delivery report; False when it names no message of ours.
 
     The report's URL carries our row id, so it settles a message whose sender died before it
     could record the provider's id: that message is then known to have left, and is not resent.
     """
-    status = PROVIDER_STATUS.get(provider_status)
-    if status is None:
+    if report.status not in PROGRESS:
         return False
-    if outbound_id is not None:
-        which = OutboundMessage.id == outbound_id
+    if report.outbound_id is not None:
+        which = OutboundMessage.id == report.outbound_id
     else:
-        which = OutboundMessage.provider_id == provider_id
+        which = OutboundMessage.provider_id == report.provider_id
     row = session.scalar(select(OutboundMessage).where(which).with_for_update())
-    if row is None or (row.provider_id and row.provider_id != provider_id):
+    if row is None or (row.provider_id and row.provider_id != report.provider_id):
         return False
-    row.provider_id = provider_id
+    row.provider_id = report.provider_id
     row.sent_at = row.sent_at or now
-    advance(row, status)
+    advance(row, report.status)
     row.status_updated_at = now
-    if error_code:
-        row.error_code = error_code
-    if error_code == OPTED_OUT_AT_CARRIER and row.contact_id is not None:
+    if report.error_code:
+        row.error_code = report.error_code
+    if report.opted_out and row.contact_id is not None:
         contact = session.get(Contact, row.contact_id, with_for_update=True)
         if contact is not None and not contact.opted_out:
             opt_out(contact, now)

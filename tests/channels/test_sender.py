@@ -14,7 +14,7 @@ from fakes.telegram import FakeTelegram
 from fakes.twilio import SMS_FROM, TEMPLATE_SID, WHATSAPP_FROM
 from sqlalchemy import select
 
-from bot.domain.delivery import record_report
+from bot.domain.delivery import DeliveryReport, record_report
 from bot.domain.notify import notify
 from bot.engine import Inbound
 from bot.models import Contact, OutboundMessage
@@ -175,7 +175,8 @@ def test_a_carrier_opt_out_stops_every_later_message(runtime, fake_twilio, clock
         contact = session.scalar(select(Contact))
         notify(session, contact, [Reply("keyword.help")], clock.now())  # a reminder, queued
     with runtime.store.transaction() as session:
-        record_report(session, row.provider_id, "failed", "21610", None, clock.now())
+        report = DeliveryReport(row.provider_id, "failed", "21610", None, opted_out=True)
+        record_report(session, report, clock.now())
     with runtime.store.transaction() as session:
         assert session.scalar(select(Contact.opted_out)) is True
     assert runtime.sender.send_due() == 0
@@ -369,9 +370,11 @@ DELIVERED = {"MessageSid": "SM" + "5" * 32, "MessageStatus": "delivered"}
     [
         (DELIVERED, "", 204),
         (DELIVERED, "?outbound=999999", 204),
-        (DELIVERED, "?outbound=x%27%20OR%201", 204),
-        (DELIVERED, "?outbound=" + "9" * 400, 204),
-        (DELIVERED | {"MessageStatus": "teleported"}, "", 204),
+        (DELIVERED, "?outbound=x%27%20OR%201", 400),
+        (DELIVERED, "?outbound=" + "9" * 400, 400),
+        (DELIVERED, "?outbound=1&outbound=2", 400),
+        (DELIVERED | {"MessageStatus": "teleported"}, "", 400),
+        (DELIVERED | {"MessageStatus": "received"}, "", 400),
         ({"MessageStatus": "delivered"}, "", 400),
         ({"MessageSid": "SM" + "5" * 32}, "", 400),
         (DELIVERED | {"MessageStatus": "<b>"}, "", 400),
