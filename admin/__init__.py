@@ -17,9 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from admin.auth import Forbidden, SignInRequired, runtime_of, staff_of
+from admin import api_docs
+from admin.auth import EnrolmentRequired, Forbidden, SignInRequired, current_staff
 from admin.guard import ConsoleGuard
 from admin.pages import (
+    account,
     assessments,
     audit_log,
     broadcasts,
@@ -34,6 +36,7 @@ from admin.pages import (
     surveys,
 )
 from admin.web import page
+from bot.keys import secret_key
 from bot.runtime import Runtime
 
 PREFIX = "/admin"
@@ -54,6 +57,7 @@ def console_router() -> APIRouter:
         simulator,
         exports,
         staff,
+        account,
         audit_log,
     ):
         router.include_router(module.router)
@@ -61,9 +65,16 @@ def console_router() -> APIRouter:
 
 
 def install_console(app: FastAPI, runtime: Runtime) -> None:
-    """Mount the console on `app`: routes, static files, session cookie and error pages."""
+    """Mount the console on `app`: routes, static files, session cookie and error pages.
+
+    Raises bot.keys.KeyUnusable when SECRET_KEY is weak or missing off loopback.
+    """
     settings = runtime.settings
+    key = secret_key(settings)
+    app.state.console_key = key
     app.include_router(console_router())
+    if settings.api_docs:
+        app.include_router(api_docs.router)
     app.mount(
         f"{PREFIX}/static",
         StaticFiles(directory=Path(__file__).parent / "static"),
@@ -71,7 +82,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=key.decode(),
         session_cookie="console_session",
         max_age=SESSION_HOURS * 3600,
         same_site="lax",
@@ -80,6 +91,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(ConsoleGuard, prefix=PREFIX)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(EnrolmentRequired, _enrolment_required)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
@@ -90,8 +102,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
 
 
 def _message(request: Request, status: int, heading: str, message: str) -> Response:
-    with runtime_of(request).store.transaction() as db:
-        staff = staff_of(db, request.session.get("staff_id"))
+    staff = current_staff(request)
     back = (f"{PREFIX}/", "Back to the overview") if staff else (f"{PREFIX}/login", "Sign in")
     return page(
         request,
@@ -109,6 +120,14 @@ async def _sign_in_required(request: Request, _: Exception) -> Response:
     if request.method in ("GET", "HEAD"):
         return RedirectResponse(f"{PREFIX}/login?next={request.url.path}", status_code=303)
     return _message(request, 401, "Signed out", "Your session has ended. Sign in and try again.")
+
+
+async def _enrolment_required(request: Request, _: Exception) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return RedirectResponse(f"{PREFIX}/account/two-factor", status_code=303)
+    return _message(
+        request, 403, "Two-factor first", "Administrators must turn on two-factor sign-in first."
+    )
 
 
 async def _forbidden(request: Request, error: Exception) -> Response:

@@ -19,6 +19,10 @@ class Capabilities:
     paced: bool = True  # the sender hands its rows to a provider, at the provider's pace
     # Replies go back in the webhook's own answer (a voice call's TwiML), not through a sender.
     answers_in_response: bool = False
+    # Staff practise here (the simulator): survey answers given here never reach results.
+    practice: bool = False
+    # The provider can empty a message's body after the fact (a survey answer, a survey reply).
+    redacts: bool = False
 
 
 _DECLARED: dict[str, Capabilities] = {}
@@ -46,3 +50,13 @@ def capabilities_of(channel: str) -> Capabilities:
 def channel_names() -> tuple[str, ...]:
     """Every declared channel's name, in the registry's order."""
     return tuple(_DECLARED)
+
+
+def is_practice(channel: str) -> bool:
+    """True for a practice channel (the simulator): answers given there never count."""
+    return capabilities_of(channel).practice
+
+
+def can_redact(channel: str) -> bool:
+    """True when the channel's provider can empty a message's body once it is final."""
+    return capabilities_of(channel).redacts

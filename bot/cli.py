@@ -39,12 +39,14 @@ from bot.domain.surveys import (
     validate_definition,
 )
 from bot.engine import Engine
+from bot.keys import KeyUnusable, secret_key, survey_key
 from bot.migrate import upgrade
 from bot.models import StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
-from bot.settings import get_settings
+from bot.sealing import Sealer
+from bot.settings import Settings, get_settings
 from bot.staff import ROLES, create_staff
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -61,6 +63,17 @@ def _store() -> Store:
     return Store(url)
 
 
+def _require_keys(settings: Settings) -> None:
+    """Stop (exit code 2, the reason on stderr) unless SECRET_KEY and SURVEY_KEY are usable:
+    set and strong, or generated in DATA_DIR on a loopback PUBLIC_BASE_URL."""
+    try:
+        secret_key(settings)
+        survey_key(settings)
+    except KeyUnusable as error:
+        typer.echo(f"Refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -68,9 +81,13 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Run the web app: webhooks, the staff console and the simulator."""
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
     _echo_channels()
-    uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
+    app = create_app(Runtime(settings), run_scheduler=scheduler)
+    # The app itself decides which proxies' X-Forwarded-For to believe (TRUSTED_PROXIES).
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)
 
 
 def _echo_channels() -> None:
@@ -82,8 +99,10 @@ def _echo_channels() -> None:
 @cli.command()
 def worker() -> None:
     """Run only the scheduler: send the outbox and fire due reminders."""
-    upgrade(get_settings().database_url)
-    runtime = Runtime()
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
+    runtime = Runtime(settings)
     scheduler = build_scheduler(runtime)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -105,8 +124,9 @@ def telegram_poll(
     if not telegram.is_on(settings):
         typer.echo("Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather).", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)
     upgrade(settings.database_url)
-    runtime = Runtime()
+    runtime = Runtime(settings)
     jobs = build_scheduler(runtime) if scheduler else None
     if jobs:
         jobs.start()
@@ -138,6 +158,7 @@ def telegram_webhook() -> None:
     if not settings.public_base_url.startswith("https://"):
         typer.echo("Telegram only calls https:// addresses; set PUBLIC_BASE_URL.", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)  # webhooks will arrive: the deployment must be able to serve them
     try:
         url = asyncio.run(telegram.set_webhook(settings))
     except TelegramError as error:
@@ -159,7 +180,7 @@ def chat(
         )
         raise typer.Exit(2)
     store, clock = _store(), SystemClock()
-    engine = Engine(store, clock)
+    engine = Engine(store, clock, Sealer.from_settings(get_settings()))
     interactive = sys.stdin.isatty()
     try:
         while True:

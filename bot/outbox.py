@@ -20,6 +20,9 @@ A row goes queued -> claimed -> sending -> sent, then delivery reports move it o
 - One person's messages leave in order and one at a time: a row waits while an earlier one to
   the same address on the same channel is queued, claimed or sending.
 - Pacing is shared through the database (bot.pacing), so it holds across processes.
+- A survey's replies (`private`) are deleted as soon as they reach a final state, and their
+  bodies queued for redaction at the provider (bot.domain.notify.forget_private), so nothing
+  shows how far someone got. A delivery report for a row that is gone is ignored.
 """
 
 import threading
@@ -42,6 +45,7 @@ from bot.clock import Clock
 from bot.db import Store
 from bot.domain.business import opt_out
 from bot.domain.delivery import advance
+from bot.domain.notify import forget_private
 from bot.models import Contact, OutboundMessage
 from bot.pacing import LATE_SECONDS, Pacer
 from bot.settings import Settings
@@ -255,6 +259,7 @@ class Sender:
             else:
                 batch.append(outgoing(row, contact))
         self._mark(session, withheld_ids, status="cancelled", error_code="opted_out")
+        forget_private(session, withheld_ids, now)
         self._mark(
             session,
             [message.id for message in batch],
@@ -317,6 +322,7 @@ class Sender:
                 row = by_id.get(message_id)
                 if row is not None and row.claimed_by == self.token:
                     settle(session, row, result, now)
+        forget_private(session, [message_id for message_id, _ in done], now)
         hold = max((r.after_seconds or 0.0 for _, r in done if isinstance(r, Retry)), default=0)
         if hold:
             self.pacer.hold(session, lane.key, hold)
@@ -377,6 +383,14 @@ class Sender:
             )
             .execution_options(synchronize_session=False)
         )
+        interrupted = session.scalars(
+            select(OutboundMessage.id).where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.status == "unknown",
+                OutboundMessage.private.is_(True),
+            )
+        ).all()
+        forget_private(session, list(interrupted), now)
 
     def _release(self, session: Session, channel: str | None = None) -> None:
         """Claimed rows this sender will not send (on one channel, or all) back to the queue."""

@@ -1,4 +1,5 @@
-"""Periodic work (sending the outbox, firing due reminders) as APScheduler interval jobs.
+"""Periodic work (sending the outbox, firing due reminders, ending idle surveys, writing pooled
+survey responses, emptying bodies at the provider) as APScheduler interval jobs.
 
 The domain's periodic work takes a session or store, the time and plain settings values; the
 ticks here give it the runtime's. Each tick reads the injected clock and claims rows from the
@@ -13,10 +14,19 @@ from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.capabilities import capabilities_of
+from bot.channels.provider import Accepted, Failed, Redacting, Result
 from bot.channels.registry import paced_channels
+from bot.domain import redaction
 from bot.domain.broadcasts import expand_next_chunk
 from bot.domain.reminders import fire_due
-from bot.domain.surveys import end_idle_surveys
+from bot.domain.surveys import (
+    SCRUBBED_TABLES,
+    PoolReport,
+    end_idle_surveys,
+    pooled_surveys,
+    write_pooled,
+)
 from bot.runtime import Runtime
 
 
@@ -51,7 +61,47 @@ def end_idle_surveys_tick(runtime: Runtime) -> int:
     """End the surveys left unanswered for SURVEY_IDLE_HOURS; returns how many ended."""
     idle = timedelta(hours=runtime.settings.survey_idle_hours)
     with runtime.store.transaction() as session:
-        return end_idle_surveys(session, runtime.clock.now(), idle)
+        return end_idle_surveys(session, runtime.sealer, runtime.clock.now(), idle)
+
+
+def write_pooled_tick(runtime: Runtime) -> PoolReport:
+    """Write every survey's pool in whole batches, one transaction each (touching nothing
+    else), then clean the store of what those writes and the deletions before them left."""
+    idle = timedelta(hours=runtime.settings.survey_idle_hours)
+    with runtime.store.transaction() as session:
+        waiting = pooled_surveys(session)
+    written = held = 0
+    for survey_id in waiting:
+        with runtime.store.transaction() as session:
+            report = write_pooled(session, runtime.sealer, survey_id, runtime.clock.now(), idle)
+        written, held = written + report.written, held + report.held_back
+    if written or held:
+        runtime.store.scrub(SCRUBBED_TABLES)
+    return PoolReport(written, held)
+
+
+def redact_due(runtime: Runtime) -> int:
+    """Ask the providers that allow it to empty the due message bodies (survey answers
+    received, survey replies sent); returns how many were emptied."""
+    providers: dict[str, Redacting] = {
+        lane.channel: lane.provider  # type: ignore[misc]
+        for lane in runtime.sender.lanes()
+        if capabilities_of(lane.channel).redacts
+    }
+    if not providers:
+        return 0
+    now = runtime.clock.now()
+    with runtime.store.transaction() as session:
+        claimed = redaction.claim_due(session, now, list(providers))
+    results: list[tuple[int, Result]] = []
+    for due in claimed:
+        if runtime.stopping.is_set():
+            break
+        results.append((due.id, providers[due.channel].redact(due.provider_id)))
+    with runtime.store.transaction() as session:
+        finished = [(row_id, isinstance(result, Accepted | Failed)) for row_id, result in results]
+        redaction.settle(session, finished, now)
+    return sum(isinstance(result, Accepted) for _, result in results)
 
 
 def send_tick(runtime: Runtime, channel: str) -> None:
@@ -64,6 +114,8 @@ def ticks() -> list[Tick]:
     """Every periodic job of the product; each module owns its own tick function."""
     return [
         Tick("surveys.end_idle", end_idle_surveys_tick, 600),
+        Tick("surveys.write_pooled", write_pooled_tick, 600),
+        Tick("redactions.run", redact_due, 60),
         Tick("broadcasts.expand", expand_broadcasts_tick, 2),
         Tick("reminders.fire_due", fire_due_reminders, 60),
         *(

@@ -44,11 +44,11 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
         started = flow("onboarding").start(facts, {})
         return (
             handle_keyword(started.state, message, facts)
-            or survey.join(message, facts, lookup, bare_code=True)
+            or survey.join(started.state, message, facts, lookup, bare_code=True)
             or started
         )
     handled = handle_keyword(state, message, facts) or survey.join(
-        message, facts, lookup, bare_code=False
+        state, message, facts, lookup, bare_code=False
     )
     if handled is not None:
         return handled
@@ -60,5 +60,16 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
 
 
 def is_private(state: State | None) -> bool:
-    """Messages handled while an anonymous survey runs must not be kept with the sender."""
+    """Messages handled while an anonymous survey runs must not be kept with the sender, and
+    such a state is kept only sealed."""
     return survey.running(state) is not None
+
+
+def expand(state: State | None, lookup: Lookup) -> State | None:
+    """A state as kept between messages, made whole for the next step (see `survey.expand`)."""
+    return None if state is None else survey.expand(state, lookup)
+
+
+def compact(state: State) -> State:
+    """A state as it is kept between messages: nothing a lookup can give again."""
+    return survey.compact(state)

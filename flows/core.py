@@ -1,6 +1,6 @@
 """The vocabulary every flow speaks. Nothing here touches a database, a clock or a network."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -48,6 +48,15 @@ class Lookup(Protocol):
 
     def survey_definition(self, code: str) -> Mapping[str, Any] | None:
         """The questions of the open survey with this code, or None when none is open."""
+        ...
+
+    def survey_questions(self, code: str) -> Sequence[Mapping[str, Any]] | None:
+        """The questions of the survey with this code, open or closed (those answering may
+        finish), or None when there is none."""
+        ...
+
+    def already_answered(self, code: str) -> bool:
+        """Whether the person this message is from already answered the survey with this code."""
         ...
 
     def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:

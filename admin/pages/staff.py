@@ -1,4 +1,5 @@
-"""Staff accounts: administrators create them, change roles and lift lock-outs."""
+"""Staff accounts: administrators create them, change roles, sign an account out everywhere,
+turn off a lost phone's two-factor and clear the failed sign-ins counted against an email."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -13,14 +14,17 @@ from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id
 from admin.forms import Fields
 from admin.web import page
+from bot import signin, staff_sessions
 from bot.models import StaffUser
 from bot.staff import (
     MAX_PASSWORD,
     MIN_PASSWORD,
     ROLES,
+    account,
     change_role,
     create_staff,
-    unlock,
+    reset_two_factor,
+    sign_out_everywhere,
 )
 
 router = APIRouter()
@@ -32,8 +36,11 @@ def _page(
     request: Request, staff: Staff, status_code: int = 200, **context: object
 ) -> HTMLResponse:
     runtime = runtime_of(request)
+    now = runtime.clock.now()
     with runtime.store.transaction() as session:
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+        sessions = staff_sessions.open_counts(session, now)
+        failures = signin.recent_failures(session, (user.email for user in accounts), now)
     context.setdefault("typed", _TYPED)
     return page(
         request,
@@ -42,8 +49,9 @@ def _page(
         status_code=status_code,
         section="staff",
         accounts=accounts,
+        sessions=sessions,
+        failures=failures,
         roles=ROLES,
-        now=runtime.clock.now(),
         min_password=MIN_PASSWORD,
         max_password=MAX_PASSWORD,
         **context,
@@ -87,19 +95,43 @@ def set_role(request: Request, staff_id: Id, staff: Admin, form: Form) -> Respon
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors)
 
-    def set_it(session: Session, _: datetime) -> Done:
-        user = change_role(session, staff_id, role)
+    def set_it(session: Session, now: datetime) -> Done:
+        user = change_role(session, staff_id, role, now)
         notice = f"{user.email} is now {role}."
         return Done("staff.role", user.email, "/admin/staff", notice, {"role": role})
 
     return staff_action(request, staff, set_it, _refusal(request, staff))
 
 
+@router.post("/staff/{staff_id}/sign-out", response_model=None)
+def sign_out(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    def end_them(session: Session, now: datetime) -> Done:
+        user, ended = sign_out_everywhere(session, staff_id, now)
+        notice = (
+            f"{user.email} is signed out everywhere ({ended} session{'s' * (ended != 1)} ended)."
+        )
+        detail = {"sessions_ended": ended}
+        return Done("staff.sign_out_everywhere", user.email, "/admin/staff", notice, detail)
+
+    return staff_action(request, staff, end_them, _refusal(request, staff))
+
+
+@router.post("/staff/{staff_id}/two-factor/reset", response_model=None)
+def two_factor_reset(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    def reset(session: Session, now: datetime) -> Done:
+        user = reset_two_factor(session, staff_id, now)
+        notice = f"Two-factor sign-in is off for {user.email}; they can enrol a new phone."
+        return Done("two_factor.reset", user.email, "/admin/staff", notice)
+
+    return staff_action(request, staff, reset, _refusal(request, staff))
+
+
 @router.post("/staff/{staff_id}/unlock", response_model=None)
 def unlock_account(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
-
     def lift(session: Session, _: datetime) -> Done:
-        user = unlock(session, staff_id)
-        return Done("staff.unlock", user.email, "/admin/staff", f"{user.email} can sign in again.")
+        user = account(session, staff_id)
+        cleared = signin.clear_email(session, user.email)
+        notice = f"Failed sign-ins for {user.email} cleared: any browser may try again."
+        return Done("staff.unlock", user.email, "/admin/staff", notice, {"cleared": cleared})
 
     return staff_action(request, staff, lift, _refusal(request, staff))

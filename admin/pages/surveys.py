@@ -18,6 +18,7 @@ from bot.domain.errors import NotFound
 from bot.domain.surveys import (
     MAX_TITLE,
     MIN_GROUP,
+    SKIPPED,
     SurveyError,
     close_survey,
     default_definition,
@@ -25,7 +26,7 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
-from bot.models import Business, Survey, SurveyResponse
+from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
@@ -50,6 +51,13 @@ def _list_page(
         businesses = session.execute(
             select(Business.id, Business.name).order_by(Business.name)
         ).all()
+        waiting = dict(
+            session.execute(
+                select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(
+                    PendingResponse.survey_id
+                )
+            ).all()
+        )
     context.setdefault("typed", {})
     return page(
         request,
@@ -58,6 +66,7 @@ def _list_page(
         status_code=status_code,
         section="surveys",
         surveys=surveys,
+        waiting=waiting,
         businesses=businesses,
         questions=_standard_questions(),
         max_title=MAX_TITLE,
@@ -124,7 +133,10 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
             question,
             horizontal_bars(
                 question.text,
-                list(zip(question.options, question.counts, strict=True)),
+                [
+                    *zip(question.options, question.counts, strict=True),
+                    (SKIPPED, question.skipped or 0),
+                ],
                 width=SURVEY_CHART_WIDTH,
             )
             if question.counts is not None

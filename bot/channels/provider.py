@@ -2,7 +2,7 @@
 adapter (`Outgoing`), the four ways a hand-over can end, and what a channel module registers
 (`Channel`: its capabilities, banner, lanes, webhooks and delivery words)."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -80,6 +80,14 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
+class Redacting(Provider, Protocol):
+    """A provider that can empty the body it keeps of a message once the message is final (a
+    channel whose capabilities say `redacts`): Accepted when done, Failed when it has no such
+    message, Retry otherwise."""
+
+    def redact(self, provider_id: str) -> Result: ...
+
+
 @dataclass(frozen=True)
 class Lane:
     """One paced stream of messages: a channel through one sender identity at a fixed rate."""
@@ -102,13 +110,21 @@ class DeliveryReport:
     outbound_id: int | None  # our row's id, when the report's address carries it
 
 
+class Fields(Protocol):
+    """A form or a query string as the web framework parsed it, repeated keys kept."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
 @dataclass(frozen=True)
 class WebhookCall:
     """One request to a channel's webhook, free of any web framework."""
 
     url: str  # the public address the provider called (PUBLIC_BASE_URL, path and query)
     headers: Mapping[str, str]  # lower-case names
-    query: Mapping[str, str]
+    query: Fields  # repeated keys kept
     body: bytes
 
 

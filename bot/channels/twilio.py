@@ -8,7 +8,6 @@ retries and pacing belong to the shared machinery: the webhooks router, the engi
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +29,7 @@ from bot.channels.provider import (
     Channel,
     DeliveryReport,
     Failed,
+    Fields,
     Inbound,
     Lane,
     MalformedPayload,
@@ -45,6 +45,7 @@ from bot.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"
 WHATSAPP = "whatsapp:"
+CHANNELS = ("sms", "whatsapp")
 # WhatsApp lets a business write freely only within 24 hours of the person's last message.
 SERVICE_WINDOW = timedelta(hours=24)
 # "Attempt to send to unsubscribed recipient": the person texted STOP to the carrier.
@@ -70,9 +71,21 @@ DELIVERY_STATUS = {
     "read": "read",
 }
 SEND_TIMEOUT_SECONDS = 15.0
-_SID = re.compile(r"[A-Za-z0-9]{1,64}")
-_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+# What Advanced Opt-Out says a message was; the engine reads the words themselves.
+OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
+_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")  # two letters and 32 hex digits: SM..., MM...
 _STATUS = re.compile(r"[a-z_]{1,32}")
+_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+_OUTBOUND = re.compile(r"[1-9][0-9]{0,17}")  # our row id, as we put it in the callback URL
+_COUNT = re.compile(r"[0-9]{1,2}")
+_MAX_ADDRESS = 64
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{3,15}")  # our number, or a short code
+_MEDIA_URL = re.compile(r"https://[!-~]{1,1016}")
+_CONTENT_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._+-]{0,126}/[A-Za-z0-9._+-]{1,127}(; ?[ -~]{1,128})?"
+)
+_MEDIA_FIELDS = ("MediaUrl", "MediaContentType")
+_MEDIA_KEY = re.compile(r"(MediaUrl|MediaContentType)[0-9]+")
 
 
 class BadPayload(MalformedPayload):
@@ -89,52 +102,98 @@ def whatsapp_sender(settings: Settings) -> str:
     return number if number.startswith(WHATSAPP) else WHATSAPP + number
 
 
-def inbound_from_form(form: Mapping[str, str]) -> Inbound:
-    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact."""
-    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    sender = form.get("From", "")
-    address = to_e164(sender)
+def inbound_from_form(form: Fields) -> Inbound:
+    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact.
+
+    Every field we read is checked for shape; a form Twilio could not have sent is refused
+    with a reason naming the field, and nothing of it is stored.
+    """
+    sid = _agreeing(form, ("MessageSid", "SmsMessageSid", "SmsSid"), _SID)
+    sender = _one(form, "From") or ""
+    address = to_e164(sender) if len(sender) <= _MAX_ADDRESS else None
     if address is None:
         raise BadPayload("From is not a phone number")
-    channel = WHATSAPP_CHANNEL if sender.strip().startswith(WHATSAPP) else SMS
-    return Inbound(channel, address, sid, form.get("Body", ""), media_urls(form))
+    on_whatsapp = sender.startswith(WHATSAPP)
+    to = _one(form, "To") or ""
+    if not _ADDRESS.fullmatch(to):
+        raise BadPayload("To is missing or malformed")
+    if to.startswith(WHATSAPP) != on_whatsapp:
+        raise BadPayload("To is not on the channel of From")
+    opt_out = _one(form, "OptOutType")
+    if opt_out is not None and opt_out not in OPT_OUT_TYPES:
+        raise BadPayload("OptOutType is not STOP, START or HELP")
+    body = _one(form, "Body") or ""  # any text, any length: answering it is the engine's work
+    channel = WHATSAPP_CHANNEL if on_whatsapp else SMS
+    return Inbound(channel, address, sid, body, media_urls(form))
 
 
-def media_urls(form: Mapping[str, str]) -> tuple[str, ...]:
-    """The photos sent with a message (evidence for an action item), kept by their URL."""
-    declared = form.get("NumMedia", "0").strip() or "0"
-    if not declared.isdigit():
-        raise BadPayload("NumMedia is not a number")
+def media_urls(form: Fields) -> tuple[str, ...]:
+    """The photos sent with a message (evidence for an action item), kept by their URL; each
+    of the NumMedia files comes as a MediaUrlN and a MediaContentTypeN, and no others."""
+    declared = _one(form, "NumMedia")
+    if declared is None:
+        declared = "0"
+    if not _COUNT.fullmatch(declared) or int(declared) > MAX_MEDIA:
+        raise BadPayload(f"NumMedia is not a number from 0 to {MAX_MEDIA}")
+    count = int(declared)
     urls = []
-    for index in range(min(int(declared), MAX_MEDIA)):
-        url = form.get(f"MediaUrl{index}", "").strip()
-        if url.startswith(("https://", "http://")) and len(url) <= 1024:
-            urls.append(url)
+    for index in range(count):
+        url = _one(form, f"MediaUrl{index}") or ""
+        if not _MEDIA_URL.fullmatch(url):
+            raise BadPayload(f"MediaUrl{index} is missing or not an https address")
+        if not _CONTENT_TYPE.fullmatch(_one(form, f"MediaContentType{index}") or ""):
+            raise BadPayload(f"MediaContentType{index} is missing or malformed")
+        urls.append(url)
+    expected = {f"{kind}{index}" for kind in _MEDIA_FIELDS for index in range(count)}
+    for key in form:
+        if _MEDIA_KEY.fullmatch(key) and key not in expected:
+            raise BadPayload(f"{key[:40]} is beyond NumMedia")
     return tuple(urls)
 
 
-def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> DeliveryReport:
-    """A delivery report: what became of a message we handed to Twilio, in Twilio's words."""
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not _STATUS.fullmatch(status):
-        raise BadPayload("MessageStatus is missing or malformed")
-    error_code = form.get("ErrorCode", "").strip() or None
+def status_from_form(form: Fields, query: Fields) -> DeliveryReport:
+    """A delivery report; our own id for the message comes back in the callback's query."""
+    sid = _agreeing(form, ("MessageSid", "SmsSid"), _SID)
+    word = _agreeing(form, ("MessageStatus", "SmsStatus"), _STATUS)
+    if word not in DELIVERY_STATUS:
+        raise BadPayload("MessageStatus is not a status of a message we sent")
+    error_code = _one(form, "ErrorCode") or None  # sent empty when there is no error
     if error_code is not None and not _ERROR_CODE.fullmatch(error_code):
         raise BadPayload("ErrorCode is not a number")
-    outbound = query.get("outbound", "")
-    outbound_id = int(outbound) if outbound.isdigit() and len(outbound) < 19 else None
-    return DeliveryReport(sid, status, error_code, outbound_id)
+    outbound = _one(query, "outbound")
+    if outbound is not None and not _OUTBOUND.fullmatch(outbound):
+        raise BadPayload("outbound is not a message id")
+    return DeliveryReport(sid, word, error_code, int(outbound) if outbound is not None else None)
 
 
 def delivery_status(status: str, error_code: str | None) -> tuple[str | None, bool]:
     """Twilio's delivery word in ours (None for a word we do not know), and whether the error
     code says the person unsubscribed at the carrier (texted STOP to it)."""
     return DELIVERY_STATUS.get(status), error_code == OPTED_OUT_ERROR
+
+
+def _one(form: Fields, name: str) -> str | None:
+    """A field given at most once; two values for one field are two stories, so refused."""
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise BadPayload(f"{name} is given more than once")
+    return values[0] if values else None
+
+
+def _agreeing(form: Fields, names: tuple[str, ...], shape: re.Pattern[str]) -> str:
+    """A value Twilio sends under several names (MessageSid and the older SmsSid): each one
+    given must be well formed and all must agree."""
+    given = [(name, value) for name in names if (value := _one(form, name)) is not None]
+    if not given:
+        raise BadPayload(f"{names[0]} is missing")
+    for name, value in given:
+        if not shape.fullmatch(value):
+            raise BadPayload(f"{name} is malformed")
+    first_name, first = given[0]
+    for name, value in given[1:]:
+        if value != first:
+            raise BadPayload(f"{name} differs from {first_name}")
+    return first
 
 
 def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -208,6 +267,20 @@ class TwilioProvider:
         except requests.RequestException as error:
             return Retry("network", str(error)[:500])
         return Accepted(created.sid, sent_as, variables)
+
+    def redact(self, provider_id: str) -> Result:
+        """Empty the body Twilio keeps of a message (inbound or sent), which it allows once the
+        message is final: Accepted when done, Failed when Twilio has no such message, Retry
+        otherwise (not final yet, busy, network)."""
+        try:
+            self.client.messages(provider_id).update(body="")
+        except TwilioRestException as error:
+            if error.status == 404:
+                return Failed(str(error.code or error.status), str(error.msg)[:500])
+            return Retry(str(error.code or error.status), str(error.msg)[:500])
+        except requests.RequestException as error:
+            return Retry("network", str(error)[:500])
+        return Accepted(provider_id)
 
     def close(self) -> None:
         session = getattr(self.client.http_client, "session", None)
@@ -303,8 +376,8 @@ def banner(settings: Settings) -> list[str]:
 
 ADAPTER = Channel(
     capabilities={
-        SMS: Capabilities(media=True, sms_segments=True),
-        WHATSAPP_CHANNEL: Capabilities(media=True, templates=True),
+        SMS: Capabilities(media=True, sms_segments=True, redacts=True),
+        WHATSAPP_CHANNEL: Capabilities(media=True, templates=True, redacts=True),
     },
     banner=banner,
     lanes=lanes,

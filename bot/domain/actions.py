@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.business import business_of
-from bot.domain.conversation import load_state, save_state
+from bot.domain.conversation import change_stored
 from bot.domain.effects import handles
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
@@ -218,9 +218,9 @@ def _tell(
     leader = leader or _leader(session, item)
     if leader is None or leader.opted_out:
         return False
-    focused = focus(load_state(session, leader.id), _view(item))
-    save_state(session, leader.id, focused, now)
-    notify(session, leader, notice(key, _view(item), leader.language), now, reminder_id)
+    view = _view(item)
+    change_stored(session, leader.id, lambda current: focus(current, view), now)
+    notify(session, leader, notice(key, view, leader.language), now, reminder_id)
     return True
 
 

@@ -5,18 +5,22 @@ transaction, rendered for the contact's channel and in their language.
   who just opted out, as the confirmation of STOP is one of them;
 - `notify`: messages the programme starts (new items, reminders, results), never to someone
   who opted out;
-- `queue_text`: one text to many contacts at once (a broadcast), with INSERT ... SELECT.
+- `queue_text`: one text to many contacts at once (a broadcast), with INSERT ... SELECT;
+- `forget_private`: a survey's replies (`private` rows) are deleted as soon as they reach a
+  final state, their bodies queued for redaction at the provider where it allows that
+  (bot.domain.redaction), so nothing shows how far someone got.
 """
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, insert, literal
+from sqlalchemy import Insert, Select, delete, insert, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
+from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
 from messages.render import Rendered, render
@@ -30,8 +34,10 @@ def queue_replies(
     *,
     inbound_id: int | None = None,
     reminder_id: int | None = None,
+    private: bool = False,
 ) -> list[Rendered]:
     """Queue the replies for the contact, whatever their opt-out; returns them as rendered.
+    `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
 
     On a channel that answers in the webhook's own response, the direct answers to a message
     (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
@@ -54,6 +60,7 @@ def queue_replies(
                 reminder_id=reminder_id,
                 next_attempt_at=now,
                 created_at=now,
+                private=private,
                 **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
@@ -99,3 +106,27 @@ def queue_text(
     }
     inserting = insert(OutboundMessage).from_select(list(values), recipients(*values.values()))
     return inserting.execution_options(preserve_rowcount=True)
+
+
+def forget_private(session: Session, ids: list[int], now: datetime) -> None:
+    """Delete the private (survey) outbox rows among `ids` that reached a final state, queueing
+    their bodies for redaction at the provider where it allows that."""
+    if not ids:
+        return
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.provider_id).where(
+            OutboundMessage.id.in_(ids),
+            OutboundMessage.private.is_(True),
+            OutboundMessage.status.not_in(("queued", "claimed", "sending")),
+        )
+    ).all()
+    if not rows:
+        return
+    for row in rows:
+        if row.provider_id:
+            queue_redaction(session, row.channel, row.provider_id, now + AFTER_SENDING)
+    session.execute(
+        delete(OutboundMessage)
+        .where(OutboundMessage.id.in_([row.id for row in rows]))
+        .execution_options(synchronize_session=False)
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from flows.conversation import respond
+from flows.conversation import compact, expand, respond
 from flows.core import (
     Effect,
     Facts,
@@ -28,7 +28,9 @@ from flows.views import ItemView, LessonView, NodeView
 class FakeLookup:
     """What a step may ask of the store, answered from plain values."""
 
-    surveys: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    surveys: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # open ones
+    closed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    answered: frozenset[str] = frozenset()  # codes this person already answered
     nodes: tuple[NodeView, ...] = ()
     lesson_views: Mapping[str, LessonView] = field(default_factory=dict)
     checklist_answers: Mapping[str, str] = field(default_factory=dict)
@@ -40,6 +42,13 @@ class FakeLookup:
 
     def survey_definition(self, code: str) -> Mapping[str, Any] | None:
         return self.surveys.get(code)
+
+    def survey_questions(self, code: str) -> Sequence[Mapping[str, Any]] | None:
+        definition = self.surveys.get(code) or self.closed.get(code)
+        return None if definition is None else definition["questions"]
+
+    def already_answered(self, code: str) -> bool:
+        return code in self.answered
 
     def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
         return self.nodes
@@ -95,9 +104,12 @@ class Chat:
     last: Outcome | None = None
 
     def say(self, text: str, media: tuple[str, ...] = ()) -> list[str]:
-        outcome = respond(self.state, Message(text, media), self.facts, self.lookup)
+        """One message, as the engine runs it: the state kept between messages (compacted) is
+        made whole (expanded) for the step."""
+        state = expand(self.state, self.lookup)
+        outcome = respond(state, Message(text, media), self.facts, self.lookup)
         assert outcome.then is None, "conversation.respond follows every hand-over"
-        self.state, self.effects, self.last = outcome.state, outcome.effects, outcome
+        self.state, self.effects, self.last = compact(outcome.state), outcome.effects, outcome
         for effect in outcome.effects:
             self.facts = known(self.facts, effect)
         return [reply.key for reply in outcome.replies]

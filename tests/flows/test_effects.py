@@ -41,7 +41,7 @@ CASES = [
         Chat(facts=Facts(language="en"), lookup=FakeLookup(surveys={"4821": SURVEY})),
         ("JOIN 4821", "1", "2", "SKIP", "1"),
         (),
-        [SubmitSurveyResponse("4821", {"paid": 2, "kids": None, "safe": 1})],
+        [SubmitSurveyResponse("4821", (2, None, 1))],
     ),
     (
         "a supply-chain entry under another",

@@ -224,6 +224,32 @@ TRANSCRIPTS: dict[str, tuple[Chat, list[Line]]] = {
             ("JOIN 1234", ["invalid.choice"]),
         ],
     ),
+    "survey: someone who already answered is thanked and stays where they were": (
+        leader(FakeLookup(surveys={"4821": SURVEY}, answered=frozenset({"4821"}))),
+        [
+            ("JOIN 4821", ["survey.already_answered"]),
+            ("1", ["supply.ask_name"]),
+        ],
+    ),
+    "survey: closed while someone answers, who may finish; the code no longer joins": (
+        Chat(
+            facts=Facts(language="en"),
+            lookup=FakeLookup(closed={"4821": SURVEY}),
+            state=State(
+                "survey",
+                "question",
+                {
+                    "code": "4821",
+                    "answers": [1],
+                    "then": {"flow": "onboarding", "step": "survey_code"},
+                },
+            ),
+        ),
+        [
+            ("2", ["survey.thanks"]),
+            ("JOIN 4821", ["worker.code_unknown"]),
+        ],
+    ),
     "keywords: at any moment, in any language": (
         leader(),
         [
