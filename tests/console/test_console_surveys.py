@@ -120,6 +120,8 @@ def test_the_survey_page_says_how_many_wait_and_how_many_were_held_back(console,
         close_survey(session, world.survey_id, console.clock.now())
     console.clock.advance(timedelta(hours=25))
     write_pooled_tick(console.runtime)
+    # The first session ended after its idle hours; a new one reads the page.
+    client = console.sign_in("viewer", "viewer.next.day@example.org")
     page = client.get(f"/admin/surveys/{world.survey_id}").text
     assert "<strong>0</strong><span>waiting for a group of 5</span>" in page
     assert "<strong>2</strong><span>held back: fewer than 5 left at closing</span>" in page
