@@ -1,7 +1,8 @@
 """Twilio SMS and WhatsApp: webhook forms in, messages out through the twilio SDK.
 
-This module is the whole of Twilio's vocabulary both ways: the signed forms of its webhooks,
-its delivery-status words and error codes, WhatsApp's 24-hour window and templates, the two
+This module is the whole of Twilio's vocabulary both ways: the signed forms of its webhooks
+(every field read checked for shape), its delivery-status words and error codes, WhatsApp's
+24-hour window and templates, emptying a message's body once it is final (`redact`), the two
 channels' capabilities, their paced lanes and their start-up banner (`ADAPTER`). Dedupe,
 retries and pacing belong to the shared machinery: the webhooks router, the engine, the sender.
 """
