@@ -7,16 +7,21 @@ staff member makes is written to the audit log in the same transaction.
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from admin.auth import Forbidden, SignInRequired, runtime_of, staff_of
+from admin import api_docs
+from admin.auth import EnrolmentRequired, Forbidden, SignInRequired, current_staff
 from admin.guard import ConsoleGuard
 from admin.pages import (
+    account,
     assessments,
     audit_log,
     broadcasts,
@@ -31,6 +36,7 @@ from admin.pages import (
     surveys,
 )
 from admin.web import page
+from bot.keys import secret_key
 from bot.runtime import Runtime
 
 PREFIX = "/admin"
@@ -51,6 +57,7 @@ def console_router() -> APIRouter:
         simulator,
         exports,
         staff,
+        account,
         audit_log,
     ):
         router.include_router(module.router)
@@ -58,9 +65,16 @@ def console_router() -> APIRouter:
 
 
 def install_console(app: FastAPI, runtime: Runtime) -> None:
-    """Mount the console on `app`: routes, static files, session cookie and error pages."""
+    """Mount the console on `app`: routes, static files, session cookie and error pages.
+
+    Raises bot.keys.KeyUnusable when SECRET_KEY is weak or missing off loopback.
+    """
     settings = runtime.settings
+    key = secret_key(settings)
+    app.state.console_key = key
     app.include_router(console_router())
+    if settings.api_docs:
+        app.include_router(api_docs.router)
     app.mount(
         f"{PREFIX}/static",
         StaticFiles(directory=Path(__file__).parent / "static"),
@@ -68,7 +82,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=key.decode(),
         session_cookie="console_session",
         max_age=SESSION_HOURS * 3600,
         same_site="lax",
@@ -77,6 +91,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(ConsoleGuard, prefix=PREFIX)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(EnrolmentRequired, _enrolment_required)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
@@ -87,8 +102,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
 
 
 def _message(request: Request, status: int, heading: str, message: str) -> Response:
-    with runtime_of(request).store.transaction() as db:
-        staff = staff_of(db, request.session.get("staff_id"))
+    staff = current_staff(request)
     back = (f"{PREFIX}/", "Back to the overview") if staff else (f"{PREFIX}/login", "Sign in")
     return page(
         request,
@@ -108,6 +122,14 @@ async def _sign_in_required(request: Request, _: Exception) -> Response:
     return _message(request, 401, "Signed out", "Your session has ended. Sign in and try again.")
 
 
+async def _enrolment_required(request: Request, _: Exception) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return RedirectResponse(f"{PREFIX}/account/two-factor", status_code=303)
+    return _message(
+        request, 403, "Two-factor first", "Administrators must turn on two-factor sign-in first."
+    )
+
+
 async def _forbidden(request: Request, error: Exception) -> Response:
     reason = error.reason if isinstance(error, Forbidden) else "Not allowed."
     return _message(request, 403, "Not allowed", reason)
@@ -122,8 +144,6 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    from fastapi.exception_handlers import http_exception_handler
-
     assert isinstance(error, HTTPException)
     if not request.url.path.startswith(PREFIX) or "session" not in request.scope:
         return await http_exception_handler(request, error)

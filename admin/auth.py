@@ -1,24 +1,27 @@
 """Who is signed in, what their role lets them do, and the CSRF token every form carries.
 
-The session lives in a signed cookie (Starlette's SessionMiddleware); it holds only the staff
-id and the CSRF token. The account is read from the database on every request, so a changed
-role or a removed account takes effect at once.
+The browser keeps a signed cookie (Starlette's SessionMiddleware, keyed by bot.keys.secret_key)
+holding a session token and the CSRF token. Every request looks the token up in the database
+(bot/staff_sessions.py) and reads the account, so logging out, a changed role or password and
+"sign out everywhere" end a session at once, even for a copy of its cookie.
 """
 
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from bot.models import StaffUser
+from bot import staff_sessions, two_factor
 from bot.runtime import Runtime
 
 RANK = {"viewer": 0, "staff": 1, "admin": 2}
 CSRF_FIELD = "csrf"
+TOKEN_FIELD = "session"
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,10 @@ class Staff:
     id: int
     email: str
     role: str
+    two_factor: bool = False
 
     def can(self, role: str) -> bool:
+        """True when this person's role is `role` or above it."""
         return RANK.get(self.role, -1) >= RANK[role]
 
 
@@ -45,8 +50,19 @@ class Forbidden(Exception):
         self.reason = reason
 
 
+class EnrolmentRequired(Exception):
+    """An admin without two-factor while REQUIRE_ADMIN_TOTP is on: only enrolling and signing
+    out are open to them."""
+
+
 def runtime_of(request: Request) -> Runtime:
+    """The runtime (settings, clock, store) the app was built with."""
     return request.app.state.runtime
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy said (see bot/app.py)."""
+    return request.client.host if request.client else ""
 
 
 def csrf_token(request: Request) -> str:
@@ -64,6 +80,7 @@ async def read_form(request: Request) -> FormData:
 
 
 async def check_csrf(request: Request) -> None:
+    """Refuse (Forbidden) a posted form whose CSRF token is not this session's."""
     expected = request.session.get(CSRF_FIELD)
     sent = (await read_form(request)).get(CSRF_FIELD)
     if not (
@@ -75,21 +92,41 @@ async def check_csrf(request: Request) -> None:
         raise Forbidden("This form has expired or did not come from the console. Reload the page.")
 
 
-def staff_of(session: Session, staff_id: object) -> Staff | None:
-    if not isinstance(staff_id, int):
+def current_staff(request: Request) -> Staff | None:
+    """The person this browser's session belongs to, or None when it has no session or one
+    that has ended (then the dead token is dropped from the cookie)."""
+    token = request.session.get(TOKEN_FIELD)
+    if token is None:
         return None
-    user = session.get(StaffUser, staff_id)
-    return Staff(user.id, user.email, user.role) if user else None
+    runtime = runtime_of(request)
+    with runtime.store.transaction() as session:
+        user = staff_sessions.account_of(session, token, runtime.clock.now())
+        staff = Staff(user.id, user.email, user.role, two_factor.is_on(user)) if user else None
+    if staff is None:
+        request.session.pop(TOKEN_FIELD, None)
+    return staff
 
 
-def signed_in(role: str) -> Callable[[Request], Awaitable[Staff]]:
-    """A dependency: the signed-in staff member with at least `role`; posts must carry CSRF."""
+def must_enrol(request: Request, staff: Staff) -> bool:
+    """True for an admin without two-factor while REQUIRE_ADMIN_TOTP is on."""
+    required = runtime_of(request).settings.require_admin_totp
+    return required and staff.role == "admin" and not staff.two_factor
+
+
+def signed_in(role: str, enrolling: bool = False) -> Callable[[Request], Awaitable[Staff]]:
+    """A dependency: the signed-in staff member with at least `role`; posts must carry CSRF.
+
+    Raises SignInRequired without a live session, Forbidden for a lower role or a missing CSRF
+    token, and EnrolmentRequired for an admin who must turn on two-factor first (unless the
+    route is part of `enrolling`).
+    """
 
     async def dependency(request: Request) -> Staff:
-        with runtime_of(request).store.transaction() as session:
-            staff = staff_of(session, request.session.get("staff_id"))
+        staff = current_staff(request)
         if staff is None:
             raise SignInRequired()
+        if not enrolling and must_enrol(request, staff):
+            raise EnrolmentRequired()
         if not staff.can(role):
             raise Forbidden(f"This needs the {role} role; your account is {staff.role}.")
         if request.method == "POST":
@@ -99,8 +136,16 @@ def signed_in(role: str) -> Callable[[Request], Awaitable[Staff]]:
     return dependency
 
 
-def start_session(request: Request, staff_id: int) -> None:
-    """A fresh session on sign-in: nothing from before survives, the CSRF token is new."""
+def start_session(request: Request, session: Session, staff_id: int, now: datetime) -> None:
+    """Sign this browser in as `staff_id` with a new server-side session: nothing from before
+    survives in the cookie, and the CSRF token is new."""
+    token = staff_sessions.start(session, staff_id, now)
     request.session.clear()
-    request.session["staff_id"] = staff_id
+    request.session[TOKEN_FIELD] = token
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+def end_session(request: Request, session: Session, now: datetime) -> None:
+    """Sign this browser out: its server-side session ends and the cookie is emptied."""
+    staff_sessions.end(session, request.session.get(TOKEN_FIELD), now)
+    request.session.clear()

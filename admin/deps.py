@@ -7,6 +7,8 @@ from starlette.datastructures import FormData
 
 from admin.auth import Staff, read_form, signed_in
 
+# Any signed-in person, even an admin who must still turn on two-factor: enrolling, signing out.
+SignedIn = Annotated[Staff, Depends(signed_in("viewer", enrolling=True))]
 Viewer = Annotated[Staff, Depends(signed_in("viewer"))]
 Worker = Annotated[Staff, Depends(signed_in("staff"))]
 Admin = Annotated[Staff, Depends(signed_in("admin"))]

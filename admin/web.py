@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from admin import programme
 from admin.auth import Staff, csrf_token
-from flows.countries import country_name
+from messages.countries import country_name
 
 _HERE = Path(__file__).parent
 _environment = jinja2.Environment(

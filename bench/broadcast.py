@@ -26,9 +26,10 @@ from sqlalchemy import insert, select, text
 
 from bot.clock import SystemClock
 from bot.db import Store
-from bot.domain.broadcasts import broadcast_progress, create_broadcast, expand_broadcasts_tick
+from bot.domain.broadcasts import broadcast_progress, create_broadcast
 from bot.models import Business, Contact, OutboundMessage
 from bot.runtime import Runtime
+from bot.scheduler import expand_broadcasts_tick
 from bot.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select, text
 
+import bot.channels.registry  # noqa: F401  (declares the channels the outbox rows go to)
 from bench.database import fresh
 from bot.db import Store, is_postgres
 from bot.domain.reminders import fire_due

@@ -1,8 +1,11 @@
 """The command line: `python -m bot serve|chat|create-staff|seed-demo`."""
 
+import asyncio
 import contextlib
 import secrets
+import signal
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +14,12 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from telegram.error import Conflict, InvalidToken, TelegramError
 
+from bot.app import create_app
+from bot.channels import telegram
+from bot.channels.provider import Inbound
+from bot.channels.registry import describe
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_programme import actions_cli, assessments_cli, supply_cli
@@ -30,13 +38,15 @@ from bot.domain.surveys import (
     survey_results,
     validate_definition,
 )
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
+from bot.keys import KeyUnusable, secret_key, survey_key
 from bot.migrate import upgrade
 from bot.models import StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
-from bot.settings import get_settings
+from bot.sealing import Sealer
+from bot.settings import Settings, get_settings
 from bot.staff import ROLES, create_staff
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -53,6 +63,17 @@ def _store() -> Store:
     return Store(url)
 
 
+def _require_keys(settings: Settings) -> None:
+    """Stop (exit code 2, the reason on stderr) unless SECRET_KEY and SURVEY_KEY are usable:
+    set and strong, or generated in DATA_DIR on a loopback PUBLIC_BASE_URL."""
+    try:
+        secret_key(settings)
+        survey_key(settings)
+    except KeyUnusable as error:
+        typer.echo(f"Refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -60,16 +81,16 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Run the web app: webhooks, the staff console and the simulator."""
-    from bot.app import create_app
-
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
     _echo_channels()
-    uvicorn.run(create_app(Runtime(), run_scheduler=scheduler), host=host, port=port)
+    app = create_app(Runtime(settings), run_scheduler=scheduler)
+    # The app itself decides which proxies' X-Forwarded-For to believe (TRUSTED_PROXIES).
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)
 
 
 def _echo_channels() -> None:
-    from bot.channels.lanes import describe
-
     typer.echo("Channels:")
     for line in describe(get_settings()):
         typer.echo(f"  {line}")
@@ -78,11 +99,10 @@ def _echo_channels() -> None:
 @cli.command()
 def worker() -> None:
     """Run only the scheduler: send the outbox and fire due reminders."""
-    import signal
-    import threading
-
-    upgrade(get_settings().database_url)
-    runtime = Runtime()
+    settings = get_settings()
+    _require_keys(settings)
+    upgrade(settings.database_url)
+    runtime = Runtime(settings)
     scheduler = build_scheduler(runtime)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -100,18 +120,13 @@ def telegram_poll(
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
     """Receive Telegram messages by long polling: local development without a public URL."""
-    import asyncio
-
-    from telegram.error import Conflict, InvalidToken
-
-    from bot.channels import telegram
-
     settings = get_settings()
     if not telegram.is_on(settings):
         typer.echo("Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather).", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)
     upgrade(settings.database_url)
-    runtime = Runtime()
+    runtime = Runtime(settings)
     jobs = build_scheduler(runtime) if scheduler else None
     if jobs:
         jobs.start()
@@ -133,12 +148,6 @@ def telegram_poll(
 @cli.command("telegram-webhook")
 def telegram_webhook() -> None:
     """Point Telegram at this deployment: PUBLIC_BASE_URL/webhooks/telegram, with the secret."""
-    import asyncio
-
-    from telegram.error import TelegramError
-
-    from bot.channels import telegram
-
     settings = get_settings()
     if not telegram.webhook_is_on(settings):
         typer.echo("Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first.", err=True)
@@ -149,6 +158,7 @@ def telegram_webhook() -> None:
     if not settings.public_base_url.startswith("https://"):
         typer.echo("Telegram only calls https:// addresses; set PUBLIC_BASE_URL.", err=True)
         raise typer.Exit(2)
+    _require_keys(settings)  # webhooks will arrive: the deployment must be able to serve them
     try:
         url = asyncio.run(telegram.set_webhook(settings))
     except TelegramError as error:
@@ -170,7 +180,7 @@ def chat(
         )
         raise typer.Exit(2)
     store, clock = _store(), SystemClock()
-    engine = Engine(store, clock)
+    engine = Engine(store, clock, Sealer.from_settings(get_settings()))
     interactive = sys.stdin.isatty()
     try:
         while True:

@@ -1,7 +1,7 @@
 """One store, two engines: SQLite (WAL) embedded by default, PostgreSQL in production."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,9 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros, in the file and in the WAL, so nothing
+        # removed (a survey message, a pending response) can be read back from free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
 
@@ -95,6 +98,24 @@ class Store:
             yield
         finally:
             self._writers.release()
+
+    def scrub(self, tables: Iterable[str]) -> None:
+        """Remove what earlier row versions left in the storage: on SQLite, checkpoint the WAL
+        into the database and truncate it; on PostgreSQL, VACUUM the tables (outside any
+        transaction), so dead tuples are cleared for reuse."""
+        with self._writer_turn(), self.engine.connect() as connection:
+            if is_postgres(self.engine):
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                for table in tables:
+                    autocommit.exec_driver_sql(f'VACUUM "{table}"')
+                return
+            # Straight on the driver's connection, which is in autocommit mode (see
+            # _serialise_sqlite_writers): a checkpoint cannot run inside a transaction.
+            cursor = connection.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                cursor.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

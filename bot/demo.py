@@ -5,11 +5,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.channels.simulator import CHANNEL as SIMULATOR
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import award_seal, record_assessment_outcome, record_pre_assessment
 from bot.domain.business import register_business
+from bot.domain.conversation import save_state
 from bot.domain.supply import add_node, confirm_mapping
-from bot.models import Business, Contact, ConversationState
+from bot.models import Business, Contact
+from flows.core import State
 
 # phone, language, name, place, country, how far along the programme it is
 DEMO_BUSINESSES = (
@@ -33,7 +36,7 @@ def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
         joined = now - timedelta(days=40 + 45 * ORDER.index(stage))
         leader = Contact(
             address=phone,
-            channel="sim",
+            channel=SIMULATOR,
             language=language,
             created_at=joined,
             consented_at=joined,
@@ -41,11 +44,7 @@ def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
         session.add(leader)
         session.flush()
         business = register_business(session, leader, name, place, country, joined)
-        session.add(
-            ConversationState(
-                contact_id=leader.id, flow="menu", step="main", data={}, updated_at=joined
-            )
-        )
+        save_state(session, leader.id, State("menu", "main"), joined)
         _advance(session, business, ORDER.index(stage), joined, now, months)
         added += 1
     return added

@@ -1,6 +1,7 @@
 """One inbound message, one transaction: dedupe, contact, session, flow step, state, outbox."""
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -9,60 +10,69 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+import bot.channels.registry  # noqa: F401  (declares every registered channel's capabilities)
+from bot.capabilities import capabilities_of, is_practice
+from bot.channels.provider import Inbound
 from bot.clock import Clock
 from bot.db import Store
 from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.business import survey_is_open
+from bot.domain.conversation import load_state, save_state
+from bot.domain.notify import queue_replies
+from bot.domain.redaction import queue_redaction
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
-from bot.domain.surveys import open_definition
+from bot.domain.surveys import already_answered, open_definition, survey_questions
 from bot.domain.training import checklist_map, lesson_views
-from bot.models import Business, Contact, ConversationState, InboundMessage, OutboundMessage
+from bot.models import Business, Contact, InboundMessage
 from bot.phones import region_of
-from flows.conversation import is_private, respond
-from flows.core import Facts, Message, Outcome, State
+from bot.sealing import Sealer, attach
+from flows.conversation import expand, is_private, respond
+from flows.core import Facts, Message
 from flows.views import ItemView, LessonView, NodeView
-from messages.render import render
+from messages.render import Rendered
 
 MAX_STORED_TEXT = 4096
-REDACTED = "[survey answer]"
+REDACTED = "[survey answer]"  # what practice (simulator) survey messages keep
 _ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A message as every channel adapter hands it over, whatever the provider."""
-
-    channel: str
-    address: str
-    provider_id: str
-    text: str
-    media: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Sent:
-    body: str
-    buttons: tuple[tuple[str, str], ...] = ()
+# Private inbound rows take a random negative id, never a number from the sequence, so neither
+# their ids nor gaps between other rows' ids count one person's messages.
+_PRIVATE_IDS = 2**31 - 1
 
 
 @dataclass
 class Handled:
     duplicate: bool
-    replies: list[Sent] = field(default_factory=list)
+    replies: list[Rendered] = field(default_factory=list)
 
 
 class StoreLookup:
-    def __init__(self, session: Session) -> None:
+    """What a flow step may ask of the store, on behalf of one contact (or of nobody)."""
+
+    def __init__(
+        self, session: Session, contact: Contact | None = None, sealer: Sealer | None = None
+    ) -> None:
         self._session = session
+        self._contact = contact
+        self._sealer = sealer
 
     def survey_is_open(self, code: str) -> bool:
         return survey_is_open(self._session, code)
 
     def survey_definition(self, code: str) -> Mapping[str, Any] | None:
         return open_definition(self._session, code)
+
+    def survey_questions(self, code: str) -> Sequence[Mapping[str, Any]] | None:
+        return survey_questions(self._session, code)
+
+    def already_answered(self, code: str) -> bool:
+        """Practice on the simulator never counts, so it is never refused either."""
+        contact, sealer = self._contact, self._sealer
+        if contact is None or sealer is None or is_practice(contact.channel):
+            return False
+        return already_answered(self._session, sealer, code, contact.address)
 
     def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
         return node_views(self._session, business_id)
@@ -81,12 +91,19 @@ class StoreLookup:
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    """Handles inbound messages; `sealer` holds the survey key that seals surveys in progress."""
+
+    def __init__(self, store: Store, clock: Clock, sealer: Sealer) -> None:
         self.store = store
         self.clock = clock
+        self.sealer = sealer
 
     def handle(self, inbound: Inbound) -> Handled:
-        """Process once; a concurrent duplicate or a first-contact race is retried, then deduped."""
+        """Process once; a concurrent duplicate or a first-contact race is retried, then deduped.
+
+        Raises LookupError for a message from a channel no registered module runs (a bug).
+        """
+        capabilities_of(inbound.channel)
         for attempt in range(_ATTEMPTS):
             try:
                 with self.store.transaction() as session:
@@ -102,37 +119,77 @@ class Engine:
     def _handle(self, session: Session, inbound: Inbound) -> Handled:
         now = self.clock.now()
         inbound = replace(inbound, text=storable(inbound.text))
-        seen = session.scalar(
-            select(InboundMessage.id).where(
-                InboundMessage.channel == inbound.channel,
-                InboundMessage.provider_id == inbound.provider_id,
-            )
-        )
-        if seen is not None:
+        if self._seen(session, inbound):
             return Handled(duplicate=True)
         contact = self._contact(session, inbound, now)
-        stored = session.get(ConversationState, contact.id)
-        state = State(stored.flow, stored.step, stored.data) if stored else None
+        if self._seen(session, inbound):  # a concurrent delivery finished while we waited
+            return Handled(duplicate=True)
+        contact.channel = inbound.channel
+        attach(session, self.sealer)
+        lookup = StoreLookup(session, contact, self.sealer)
+        state = expand(load_state(session, contact.id), lookup)
         message = Message(inbound.text, inbound.media)
-        outcome = respond(state, message, facts_of(session, contact), StoreLookup(session))
-        # Decided before the row is written, so no version of it ever holds a survey answer.
+        outcome = respond(state, message, facts_of(session, contact), lookup)
+        # Decided before any row is written, so no version of one ever holds a survey answer.
         private = is_private(state) or is_private(outcome.state)
-        record = InboundMessage(
-            channel=inbound.channel,
-            provider_id=inbound.provider_id,
-            contact_id=contact.id,
-            body=REDACTED if private else inbound.text,
-            media=[] if private else list(inbound.media),
-            received_at=now,
-        )
-        session.add(record)
-        session.flush()
+        hidden = private and not is_practice(inbound.channel)
+        record = self._record(session, inbound, contact, now, private, hidden)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
-        self._save_state(session, contact, stored, outcome, now)
-        contact.channel = inbound.channel
+        save_state(session, contact.id, outcome.state, now)
         contact.last_inbound_at = now
-        return Handled(False, enqueue_replies(session, contact, outcome, now, record.id))
+        replies = queue_replies(
+            session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
+        )
+        return Handled(False, replies)
+
+    def _seen(self, session: Session, inbound: Inbound) -> bool:
+        """Handled before, whether its provider id was kept as given or as a keyed hash."""
+        kept = [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
+        return (
+            session.scalar(
+                select(InboundMessage.id).where(
+                    InboundMessage.channel == inbound.channel,
+                    InboundMessage.provider_id.in_(kept),
+                )
+            )
+            is not None
+        )
+
+    def _record(
+        self,
+        session: Session,
+        inbound: Inbound,
+        contact: Contact,
+        now: datetime,
+        private: bool,
+        hidden: bool,
+    ) -> InboundMessage:
+        """The inbound row. A survey message keeps nothing that ties it to the person or says
+        what or exactly when; its body is emptied at the provider too where that is possible."""
+        if hidden:
+            record = InboundMessage(
+                id=-1 - secrets.randbelow(_PRIVATE_IDS),
+                channel=inbound.channel,
+                provider_id=self.sealer.tag(_receipt(inbound)),
+                contact_id=None,
+                body="",
+                media=[],
+                received_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
+            )
+            queue_redaction(session, inbound.channel, inbound.provider_id, now)
+        else:
+            record = InboundMessage(
+                channel=inbound.channel,
+                provider_id=inbound.provider_id,
+                contact_id=contact.id,
+                body=REDACTED if private else inbound.text,
+                media=[] if private else list(inbound.media),
+                received_at=now,
+            )
+        session.add(record)
+        session.flush()
+        return record
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
         """The contact row, locked so one person's messages are handled one at a time."""
@@ -144,20 +201,9 @@ class Engine:
             session.flush()
         return contact
 
-    @staticmethod
-    def _save_state(
-        session: Session,
-        contact: Contact,
-        stored: ConversationState | None,
-        outcome: Outcome,
-        now: datetime,
-    ) -> None:
-        new = outcome.state
-        if stored is None:
-            stored = ConversationState(contact_id=contact.id, flow=new.flow, step=new.step)
-            session.add(stored)
-        stored.flow, stored.step, stored.data = new.flow, new.step, dict(new.data)
-        stored.updated_at = now
+
+def _receipt(inbound: Inbound) -> str:
+    return f"inbound|{inbound.channel}|{inbound.provider_id}"
 
 
 def storable(text: str) -> str:
@@ -178,27 +224,3 @@ def facts_of(session: Session, contact: Contact) -> Facts:
         business_id=business.id if business else None,
         default_country=region_of(contact.address),
     )
-
-
-def enqueue_replies(
-    session: Session, contact: Contact, outcome: Outcome, now: datetime, inbound_id: int | None
-) -> list[Sent]:
-    """Outbox rows in the caller's transaction, rendered for the contact's channel and language."""
-    sent = []
-    for reply in outcome.replies:
-        rendered = render(contact.channel, contact.language, reply)
-        session.add(
-            OutboundMessage(
-                contact_id=contact.id,
-                inbound_id=inbound_id,
-                channel=contact.channel,
-                address=contact.address,
-                message_key=reply.key,
-                body=rendered.body,
-                buttons=[list(button) for button in rendered.buttons],
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        sent.append(Sent(rendered.body, rendered.buttons))
-    return sent

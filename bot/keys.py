@@ -8,6 +8,7 @@ directory, created once with mode 0600, so a newcomer's first run needs no confi
 import ipaddress
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,18 +47,31 @@ def _resolve(settings: Settings, name: str, configured: str) -> bytes:
             "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     path = Path(settings.data_dir) / name.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _create_once(path, secrets.token_urlsafe(48))
         kept = path.read_text().strip()
-        if _strong(kept):
-            return kept.encode("utf-8")
-        raise KeyUnusable(f"{path} holds no usable key; delete it to make a new one.") from None
-    generated = secrets.token_urlsafe(48)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(generated + "\n")
-    return generated.encode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KeyUnusable(f"Cannot keep {name} in {path}: {error}. Set {name} instead.") from None
+    if _strong(kept):
+        return kept.encode("utf-8")
+    raise KeyUnusable(f"{path} holds no usable key; delete it to make a new one.")
+
+
+def _create_once(path: Path, key: str) -> None:
+    """Write `key` to `path` unless it exists, atomically: the key is written to a private
+    temporary file first and then linked into place, so a process starting at the same moment
+    (serve and worker together) reads either no file or the whole key, never half of it."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key + "\n")
+        os.link(temporary, path)  # fails if another process made it first: theirs is kept
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -99,12 +100,13 @@ class Survey(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Responses never written because fewer than the minimum group were left when it closed.
+    held_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyResponse(Base):
-    """One finished questionnaire. Deliberately no contact, phone or time of day: anonymity.
-
-    The id is random, never sequential, so it cannot be matched to the order of messages.
+    """One questionnaire, written only in a batch of at least the minimum group, by a job that
+    touches no contact. Deliberately no contact, no phone and no date; the id is random.
     """
 
     __tablename__ = "survey_responses"
@@ -115,11 +117,51 @@ class SurveyResponse(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     # {question_key: answer number, or None when skipped}
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    submitted_on: Mapped[date]
+
+
+class PendingResponse(Base):
+    """A finished (or stopped, or timed-out) questionnaire waiting for its batch. The answers
+    are sealed with the survey key, at a fixed size; the id is random and nothing dates it."""
+
+    __tablename__ = "survey_pool"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+
+
+class SurveyParticipant(Base):
+    """Someone answered this survey: a keyed hash of (survey, address), and no answer. Lets one
+    person count once; without the survey key it cannot be matched to an address."""
+
+    __tablename__ = "survey_participants"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PendingRedaction(Base):
+    """A message whose body the provider still keeps and should empty (Twilio allows it once
+    the message is final). Names no contact; removed once done or given up."""
+
+    __tablename__ = "provider_redactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundMessage(Base):
-    """Every message received; (channel, provider_id) is unique so a retried webhook runs once."""
+    """Every message received; (channel, provider_id) is unique so a retried webhook runs once.
+
+    A message that is part of a survey keeps no contact, body or media, a keyed hash of the
+    provider's id (still unique, so redelivery is still caught), a random negative id (taking
+    no number from the sequence) and only the day it came.
+    """
 
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_inbound_provider_id"),)
@@ -176,6 +218,9 @@ class OutboundMessage(Base):
     status_updated_at: Mapped[datetime | None]
     # The sender process holding the claim; only it may hand the row to the provider.
     claimed_by: Mapped[str | None] = mapped_column(String(36))
+    # Part of a survey: deleted once it reaches a final state, so nothing shows how far
+    # someone got.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SendLane(Base):
@@ -197,9 +242,41 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Two-factor sign-in: a base32 TOTP secret, on once confirmed with a code; the last time
+    # step whose code was accepted, so no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so
+    the table cannot be used to sign in. Revoked or idle sessions are refused."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # Why it ended: logout, role, password, two-factor, everywhere.
+    ended_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class SignInCounter(Base):
+    """Failed sign-ins for one client address or one email (stored as a hash), and until when
+    further attempts are refused. See bot/signin.py for the policy."""
+
+    __tablename__ = "signin_counters"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime]
+    refused_until: Mapped[datetime | None]
 
 
 class SupplyNode(Base):

@@ -20,6 +20,9 @@ A row goes queued -> claimed -> sending -> sent, then delivery reports move it o
 - One person's messages leave in order and one at a time: a row waits while an earlier one to
   the same address on the same channel is queued, claimed or sending.
 - Pacing is shared through the database (bot.pacing), so it holds across processes.
+- A survey's replies (`private`) are deleted as soon as they reach a final state, and their
+  bodies queued for redaction at the provider (bot.domain.notify.forget_private), so nothing
+  shows how far someone got. A delivery report for a row that is gone is ignored.
 """
 
 import threading
@@ -30,23 +33,22 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from bot.channels.provider import Accepted, Failed, Lane, Outgoing, Result, Retry, Unknown
+from bot.channels.registry import configured_lanes
 from bot.clock import Clock
 from bot.db import Store
 from bot.domain.business import opt_out
 from bot.domain.delivery import advance
+from bot.domain.notify import forget_private
 from bot.models import Contact, OutboundMessage
 from bot.pacing import LATE_SECONDS, Pacer
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 ACTIVE = ("queued", "claimed", "sending")
 Claimed = tuple[int, list[Outgoing]]  # rows taken off the queue; those of them to send
@@ -88,8 +90,6 @@ class Sender:
     def lanes(self) -> list[Lane]:
         with self._lanes_lock:
             if self._lanes is None:
-                from bot.channels.lanes import configured_lanes
-
                 self._lanes = configured_lanes(self.settings)
             return self._lanes
 
@@ -259,6 +259,7 @@ class Sender:
             else:
                 batch.append(outgoing(row, contact))
         self._mark(session, withheld_ids, status="cancelled", error_code="opted_out")
+        forget_private(session, withheld_ids, now)
         self._mark(
             session,
             [message.id for message in batch],
@@ -321,6 +322,7 @@ class Sender:
                 row = by_id.get(message_id)
                 if row is not None and row.claimed_by == self.token:
                     settle(session, row, result, now)
+        forget_private(session, [message_id for message_id, _ in done], now)
         hold = max((r.after_seconds or 0.0 for _, r in done if isinstance(r, Retry)), default=0)
         if hold:
             self.pacer.hold(session, lane.key, hold)
@@ -381,6 +383,14 @@ class Sender:
             )
             .execution_options(synchronize_session=False)
         )
+        interrupted = session.scalars(
+            select(OutboundMessage.id).where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.status == "unknown",
+                OutboundMessage.private.is_(True),
+            )
+        ).all()
+        forget_private(session, list(interrupted), now)
 
     def _release(self, session: Session, channel: str | None = None) -> None:
         """Claimed rows this sender will not send (on one channel, or all) back to the queue."""
@@ -508,9 +518,3 @@ def settle(session: Session, row: OutboundMessage, result: Result, now: datetime
             contact = session.get(Contact, row.contact_id, with_for_update=True)
             if contact is not None and not contact.opted_out:
                 opt_out(contact, now)
-
-
-def send_tick(runtime: "Runtime", channel: str) -> None:
-    """The scheduler's job for one channel; each channel has its own, so a slow SMS queue never
-    holds up Telegram."""
-    runtime.sender.drain_in_background(channel)

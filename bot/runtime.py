@@ -6,6 +6,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Store
 from bot.engine import Engine
 from bot.outbox import Sender
+from bot.sealing import Sealer
 from bot.settings import Settings, get_settings
 
 
@@ -14,7 +15,9 @@ class Runtime:
         self.settings = settings or get_settings()
         self.clock = clock or SystemClock()
         self.store = Store(self.settings.database_url)
-        self.engine = Engine(self.store, self.clock)
+        # The survey key (kept outside the database) seals surveys in progress and the pool.
+        self.sealer = Sealer.from_settings(self.settings)
+        self.engine = Engine(self.store, self.clock, self.sealer)
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()
         self.sender = Sender(self.store, self.clock, self.settings, self.stopping)

@@ -1,19 +1,32 @@
-"""Periodic work (sending the outbox, firing due reminders) as APScheduler interval jobs.
+"""Periodic work (sending the outbox, firing due reminders, ending idle surveys, writing pooled
+survey responses, emptying bodies at the provider) as APScheduler interval jobs.
 
-Each tick reads the injected clock and claims rows from the database, so ticks are safe to run
-in several processes and tests call them directly instead of waiting for the scheduler.
+The domain's periodic work takes a session or store, the time and plain settings values; the
+ticks here give it the runtime's. Each tick reads the injected clock and claims rows from the
+database, so ticks are safe to run in several processes and tests call them directly instead
+of waiting for the scheduler.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.domain.broadcasts import expand_broadcasts_tick
-from bot.domain.reminders import fire_due_reminders
-from bot.domain.surveys import end_idle_surveys_tick
-from bot.outbox import send_tick
+from bot.capabilities import capabilities_of
+from bot.channels.provider import Accepted, Failed, Redacting, Result
+from bot.channels.registry import paced_channels
+from bot.domain import redaction
+from bot.domain.broadcasts import expand_next_chunk
+from bot.domain.reminders import fire_due
+from bot.domain.surveys import (
+    SCRUBBED_TABLES,
+    PoolReport,
+    end_idle_surveys,
+    pooled_surveys,
+    write_pooled,
+)
 from bot.runtime import Runtime
 
 
@@ -24,15 +37,90 @@ class Tick:
     every_seconds: float
 
 
+def fire_due_reminders(runtime: Runtime) -> int:
+    """Send every reminder that is due; returns how many messages went to the outbox."""
+    return fire_due(runtime.store, runtime.clock.now())
+
+
+def expand_broadcasts_tick(runtime: Runtime) -> int:
+    """Expand every due broadcast, one chunk per transaction, until none is due or the process
+    is stopping; returns the number of outbox rows written."""
+    queued = 0
+    while not runtime.stopping.is_set():
+        with runtime.store.transaction() as session:
+            written = expand_next_chunk(
+                session, runtime.clock.now(), runtime.settings.broadcast_chunk
+            )
+        if written is None:
+            return queued
+        queued += written
+    return queued
+
+
+def end_idle_surveys_tick(runtime: Runtime) -> int:
+    """End the surveys left unanswered for SURVEY_IDLE_HOURS; returns how many ended."""
+    idle = timedelta(hours=runtime.settings.survey_idle_hours)
+    with runtime.store.transaction() as session:
+        return end_idle_surveys(session, runtime.sealer, runtime.clock.now(), idle)
+
+
+def write_pooled_tick(runtime: Runtime) -> PoolReport:
+    """Write every survey's pool in whole batches, one transaction each (touching nothing
+    else), then clean the store of what those writes and the deletions before them left."""
+    idle = timedelta(hours=runtime.settings.survey_idle_hours)
+    with runtime.store.transaction() as session:
+        waiting = pooled_surveys(session)
+    written = held = 0
+    for survey_id in waiting:
+        with runtime.store.transaction() as session:
+            report = write_pooled(session, runtime.sealer, survey_id, runtime.clock.now(), idle)
+        written, held = written + report.written, held + report.held_back
+    if written or held:
+        runtime.store.scrub(SCRUBBED_TABLES)
+    return PoolReport(written, held)
+
+
+def redact_due(runtime: Runtime) -> int:
+    """Ask the providers that allow it to empty the due message bodies (survey answers
+    received, survey replies sent); returns how many were emptied."""
+    providers: dict[str, Redacting] = {
+        lane.channel: lane.provider  # type: ignore[misc]
+        for lane in runtime.sender.lanes()
+        if capabilities_of(lane.channel).redacts
+    }
+    if not providers:
+        return 0
+    now = runtime.clock.now()
+    with runtime.store.transaction() as session:
+        claimed = redaction.claim_due(session, now, list(providers))
+    results: list[tuple[int, Result]] = []
+    for due in claimed:
+        if runtime.stopping.is_set():
+            break
+        results.append((due.id, providers[due.channel].redact(due.provider_id)))
+    with runtime.store.transaction() as session:
+        finished = [(row_id, isinstance(result, Accepted | Failed)) for row_id, result in results]
+        redaction.settle(session, finished, now)
+    return sum(isinstance(result, Accepted) for _, result in results)
+
+
+def send_tick(runtime: Runtime, channel: str) -> None:
+    """Start sending one channel's due outbox rows; each channel has its own tick, so a slow
+    SMS queue never holds up Telegram."""
+    runtime.sender.drain_in_background(channel)
+
+
 def ticks() -> list[Tick]:
     """Every periodic job of the product; each module owns its own tick function."""
     return [
         Tick("surveys.end_idle", end_idle_surveys_tick, 600),
+        Tick("surveys.write_pooled", write_pooled_tick, 600),
+        Tick("redactions.run", redact_due, 60),
         Tick("broadcasts.expand", expand_broadcasts_tick, 2),
         Tick("reminders.fire_due", fire_due_reminders, 60),
         *(
             Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
-            for channel in ("sms", "whatsapp", "telegram")
+            for channel in paced_channels()
         ),
     ]
 

@@ -1,8 +1,9 @@
 """Every setting comes from the environment so one build runs on a laptop and in production."""
 
+import ipaddress
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +16,9 @@ class Settings(BaseSettings):
     # Seals survey answers in progress and keys the one-response-per-person hashes. Kept outside
     # the database and its backups; 32+ bytes, required off loopback (see bot/keys.py).
     survey_key: str = ""
+    # Keys used before a rotation, comma-separated: still accepted to open what they sealed and
+    # to recognise who already answered. Keep them until the pool is drained (see README).
+    survey_keys_previous: str = ""
     # Where generated local keys (and other local files) live.
     data_dir: str = "./data"
     default_language: str = "en"
@@ -24,6 +28,13 @@ class Settings(BaseSettings):
     # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.
     broadcast_chunk: int = Field(5000, ge=1, le=50_000)
     public_base_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated
+    # (e.g. "127.0.0.1, 10.0.0.0/8"). Empty: the connecting address is the client.
+    trusted_proxies: str = ""
+    # Every admin must sign in with a TOTP code; an admin without one is sent to enrol first.
+    require_admin_totp: bool = False
+    # /docs, /redoc and /openapi.json, for signed-in admins only; off (404) unless turned on.
+    api_docs: bool = False
 
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -44,6 +55,24 @@ class Settings(BaseSettings):
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
     # How long a sender may hold claimed outbox rows before another sender may take them.
     outbox_lease_seconds: float = Field(60.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in proxy_entries(value):
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: '{entry[:60]}' is not an IP address or network "
+                    "(like 10.0.0.5 or 10.0.0.0/8, with no host bits set)."
+                ) from None
+        return value
+
+
+def proxy_entries(value: str) -> list[str]:
+    """The addresses and networks of a TRUSTED_PROXIES value, blanks dropped."""
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 @lru_cache

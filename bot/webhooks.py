@@ -1,132 +1,79 @@
-"""The providers' webhooks: check who is calling, translate, hand over to the engine.
+"""The providers' webhooks: one route per webhook a registered channel declares.
 
-Whatever arrives, the answer is a short 4xx reason and nothing stored, or the message is
-handled once; never a 500. If the store is down the answer is 503, so the provider retries.
-Replies never go in the webhook's answer: they are outbox rows, sent by the sender.
+The channel checks who is calling and translates (bot/channels/*); this shared machinery caps
+the body, checks its type, hands messages to the engine and delivery reports to their rows,
+and answers as the channel says. Whatever arrives, the answer is a short 4xx reason and nothing
+stored, or the message is handled once; never a 500. If the store is down the answer is 503, so
+the provider retries. Replies go through the outbox, unless the channel answers in the
+webhook's own response.
 """
 
-import hmac
-import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.datastructures import ImmutableMultiDict
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels import telegram, twilio
-from bot.domain.delivery import record_report
+from bot.channels.provider import DeliveryReport, Refused, Webhook, WebhookCall
+from bot.channels.registry import webhooks
+from bot.delivery import record
 from bot.runtime import Runtime
+from bot.settings import Settings
+from messages.render import Rendered
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_FORM_FIELDS = 200
 T = TypeVar("T")
 
-router = APIRouter(prefix="/webhooks")
 
-
-@router.post("/twilio")
-async def twilio_message(request: Request) -> Response:
-    """An SMS or WhatsApp message. Answered with empty TwiML: the reply goes via the outbox."""
-    runtime = _runtime(request)
-    form = await _twilio_form(request, runtime)
-    try:
-        inbound = twilio.inbound_from_form(form)
-    except twilio.BadPayload as error:
-        raise HTTPException(400, str(error)) from None
-    await _with_store(runtime.engine.handle, inbound)
-    return Response(str(MessagingResponse()), media_type="application/xml")
-
-
-@router.post("/twilio/status")
-async def twilio_status(request: Request) -> Response:
-    """A delivery report for a message we sent: its status and error code, on its row."""
-    runtime = _runtime(request)
-    form = await _twilio_form(request, runtime)
-    try:
-        report = twilio.status_from_form(form, request.query_params)
-    except twilio.BadPayload as error:
-        raise HTTPException(400, str(error)) from None
-
-    def record() -> bool:
-        with runtime.store.transaction() as session:
-            return record_report(
-                session,
-                report.provider_id,
-                report.status,
-                report.error_code,
-                report.outbound_id,
-                runtime.clock.now(),
-            )
-
-    await _with_store(record)
-    return Response(status_code=204)
-
-
-@router.post("/telegram")
-async def telegram_update(request: Request) -> Response:
-    """A Telegram update. A button press is acknowledged in the answer itself (Telegram runs
-    a method given in a webhook's answer), which stops the button's spinner."""
-    runtime = _runtime(request)
-    settings = runtime.settings
-    if not telegram.webhook_is_on(settings):
-        raise HTTPException(404, "Telegram is off: set TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET")
-    given = request.headers.get("x-telegram-bot-api-secret-token", "").encode("latin-1")
-    if not hmac.compare_digest(given, settings.telegram_webhook_secret.encode("utf-8")):
-        raise HTTPException(403, "wrong or missing secret token")
-    _require_content_type(request, "application/json")
-    body = await _capped_body(request)
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise HTTPException(400, "body is not JSON") from None
-    try:
-        received = telegram.parse_update(data)
-    except telegram.BadUpdate as error:
-        raise HTTPException(400, str(error)) from None
-    if received.inbound is not None:
-        await _with_store(runtime.engine.handle, received.inbound)
-    if received.callback_query_id is not None:
-        answer = {"method": "answerCallbackQuery", "callback_query_id": received.callback_query_id}
-        return JSONResponse(answer)
-    return JSONResponse({})
-
-
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-async def _twilio_form(request: Request, runtime: Runtime) -> ImmutableMultiDict[str, str]:
-    """The form, only if Twilio signed it for our public URL (so it works behind a proxy)."""
-    settings = runtime.settings
-    if not twilio.is_on(settings):
-        raise HTTPException(404, "Twilio is off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-    _require_content_type(request, "application/x-www-form-urlencoded")
-    body = await _capped_body(request)
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            max_num_fields=MAX_FORM_FIELDS,
-            errors="strict",
+def webhook_router(declared: Sequence[Webhook]) -> APIRouter:
+    """A POST route under /webhooks for each webhook declared."""
+    router = APIRouter(prefix="/webhooks")
+    for webhook in declared:
+        router.add_api_route(
+            webhook.path, _endpoint(webhook), methods=["POST"], name=f"webhook {webhook.path}"
         )
-    except ValueError:  # also UnicodeDecodeError: not UTF-8
-        raise HTTPException(400, "body is not a UTF-8 form") from None
-    form = ImmutableMultiDict(pairs)
+    return router
+
+
+def _endpoint(webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+    async def receive(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        settings = runtime.settings
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        try:
+            reason = webhook.off(settings)
+            if reason is not None:
+                raise Refused(404, reason)
+            webhook.check_headers(headers, settings)
+            _require_content_type(request, webhook.content_type)
+            body = await _capped_body(request)
+            call = WebhookCall(_public_url(settings, request), headers, request.query_params, body)
+            arrival = webhook.read(call, settings)
+        except Refused as refused:
+            raise HTTPException(refused.status, refused.reason) from None
+        replies: Sequence[Rendered] = ()
+        if arrival.inbound is not None:
+            replies = (await _with_store(runtime.engine.handle, arrival.inbound)).replies
+        if arrival.report is not None:
+            await _with_store(_record, runtime, arrival.report)
+        answer = arrival.answer(replies)
+        return Response(answer.body, answer.status, media_type=answer.media_type)
+
+    return receive
+
+
+def _record(runtime: Runtime, report: DeliveryReport) -> bool:
+    with runtime.store.transaction() as session:
+        return record(session, report, runtime.clock.now())
+
+
+def _public_url(settings: Settings, request: Request) -> str:
+    """The address the provider called, as it signed it: our public URL, not what the app sees
+    behind a proxy."""
     url = settings.public_base_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    signature = request.headers.get("x-twilio-signature", "")
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not validator.validate(url, form, signature):
-        raise HTTPException(403, "missing or wrong X-Twilio-Signature")
-    return form
+    return url + ("?" + request.url.query if request.url.query else "")
 
 
 def _require_content_type(request: Request, expected: str) -> None:
@@ -153,3 +100,6 @@ async def _with_store(work: Callable[..., T], *args: object) -> T:
         return await run_in_threadpool(work, *args)
     except (DBAPIError, PoolTimeout):
         raise HTTPException(503, "the store is unavailable; try again") from None
+
+
+router = webhook_router(webhooks())

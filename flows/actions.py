@@ -11,7 +11,19 @@ from datetime import date
 from typing import Any
 
 from flows.answers import free_text, says
-from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import (
+    Effect,
+    Facts,
+    Lookup,
+    Message,
+    Option,
+    Outcome,
+    Reply,
+    State,
+    choice,
+    enter,
+    resume,
+)
 from flows.paging import Page, label, page_of
 from flows.views import ItemView
 from messages import text as message_text
@@ -69,7 +81,7 @@ def show_list(
     """
     items = tuple(item for item in _open(facts, lookup) if item.id != leaving_out)
     if not items:
-        return _main_menu(facts, *before, Reply("actions.none"))
+        return enter("menu", *before, Reply("actions.none"))
     entries = [(item.id, label(item.description)) for item in items]
 
     def prompt(options: tuple[Option, ...]) -> Reply:
@@ -85,7 +97,7 @@ class Actions:
     takes_media = True  # a photo is evidence for the item in focus
 
     def start(self, facts: Facts, data: Mapping[str, Any]) -> Outcome:
-        return _main_menu(facts)
+        return enter("menu")
 
     def prompt(self, state: State, facts: Facts) -> tuple[Reply, ...]:
         if state.step == "list":
@@ -110,7 +122,7 @@ class Actions:
             return show_list(facts, lookup, offset=page.offset + len(page.ids))
         item = next((item for item in _open(facts, lookup) if item.id == picked), None)
         if kind == "tail" or item is None:
-            return _main_menu(facts)
+            return enter("menu")
         chosen = State(NAME, "item", {"item": item_data(item), "queue": [], "from_list": True})
         return Outcome(self.prompt(chosen, facts), chosen)
 
@@ -156,7 +168,7 @@ class Actions:
         if state.data.get("from_list"):
             finished = effect is not None and effect.kind == "done"
             shown = show_list(facts, lookup, *before, leaving_out=answered if finished else None)
-            return Outcome(shown.replies, shown.state, effects)
+            return shown.with_effects(*effects)
         still_open = {item.id: item for item in _open(facts, lookup)}
         queue = [item_id for item_id in state.data.get("queue", []) if item_id in still_open]
         back = state.data.get("return_to")
@@ -165,12 +177,8 @@ class Actions:
             following = State(NAME, "item", data)
             return Outcome((*before, *self.prompt(following, facts)), following, effects)
         if back:
-            from flows.registry import flow
-
-            resumed = State(back["flow"], back["step"], back["data"])
-            return Outcome((*before, *flow(resumed.flow).prompt(resumed, facts)), resumed, effects)
-        menu = _main_menu(facts, *before)
-        return Outcome(menu.replies, menu.state, effects)
+            return resume(State(back["flow"], back["step"], back["data"]), *before, effects=effects)
+        return enter("menu", *before, effects=effects)
 
 
 def _open(facts: Facts, lookup: Lookup) -> tuple[ItemView, ...]:
@@ -183,10 +191,3 @@ def _params(item: Mapping[str, Any], language: str | None) -> dict[str, str | in
         "due": date_text(language, date.fromisoformat(item["due"])),
         "severity": message_text(language, f"severity.{item['severity']}"),
     }
-
-
-def _main_menu(facts: Facts, *before: Reply) -> Outcome:
-    from flows.registry import flow
-
-    menu = flow("menu").start(facts, {})
-    return Outcome((*before, *menu.replies), menu.state)

@@ -1,37 +1,79 @@
-"""One inbound message in, one outcome out: keywords, then a survey code, then the flow's step."""
+"""One inbound message in, one outcome out: keywords, then a survey code, then the flow's step.
+
+This is the one place that turns a flow's name into its code: a step that hands the
+conversation over (`Enter`, `Resume`) is followed here, so no flow imports another by name.
+"""
 
 from flows import survey
 from flows.answers import clean
-from flows.core import Facts, Lookup, Message, Outcome, Reply, State
-from flows.keywords import current_prompt, handle_keyword
+from flows.core import Enter, Facts, Lookup, Message, Outcome, Reply, State, resume
+from flows.keywords import handle_keyword
 from flows.registry import flow
 
 MAX_TEXT = 1600
+MAX_HANDOVERS = 8
 
 
 def respond(state: State | None, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
-    """The outcome of one message. Its text is cleaned once, here (`flows.answers.clean`), so
-    keywords, survey codes and every step read it free of invisible characters."""
+    """The outcome of one message, with every hand-over followed to the flow that keeps it.
+
+    Its text is cleaned once, here (`flows.answers.clean`), so keywords, survey codes and every
+    step read it free of invisible characters."""
     message = Message(clean(message.text)[:MAX_TEXT], message.media)
+    return settle(_respond(state, message, facts, lookup), facts)
+
+
+def settle(outcome: Outcome, facts: Facts) -> Outcome:
+    """Follow the outcome's hand-overs: an entered flow starts, a resumed state asks again.
+
+    Raises RuntimeError when flows keep handing over to each other (a bug in a flow).
+    """
+    for _ in range(MAX_HANDOVERS):
+        then = outcome.then
+        if then is None:
+            return outcome
+        facts = then.facts or facts
+        if isinstance(then, Enter):
+            started = flow(then.flow).start(facts, then.data)
+            replies = (*outcome.replies, *started.replies)
+            effects = (*outcome.effects, *started.effects)
+            outcome = Outcome(replies, started.state, effects, started.then)
+        else:
+            prompt = flow(outcome.state.flow).prompt(outcome.state, facts)
+            outcome = Outcome((*outcome.replies, *prompt), outcome.state, outcome.effects)
+    raise RuntimeError(f"flows handed over more than {MAX_HANDOVERS} times in one step")
+
+
+def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
     if state is None:
         started = flow("onboarding").start(facts, {})
         return (
             handle_keyword(started.state, message, facts)
-            or survey.join(message, facts, lookup, bare_code=True)
+            or survey.join(started.state, message, facts, lookup, bare_code=True)
             or started
         )
     handled = handle_keyword(state, message, facts) or survey.join(
-        message, facts, lookup, bare_code=False
+        state, message, facts, lookup, bare_code=False
     )
     if handled is not None:
         return handled
     current = flow(state.flow)
     if not message.text and not (message.media and getattr(current, "takes_media", False)):
-        key = "invalid.media" if message.media else "invalid.empty"
-        return Outcome((Reply(key), *current_prompt(state, facts)), state)
+        return resume(state, Reply("invalid.media" if message.media else "invalid.empty"))
     return current.step(state, message, facts, lookup)
 
 
 def is_private(state: State | None) -> bool:
-    """Messages handled while an anonymous survey runs must not be kept with the sender."""
+    """Messages handled while an anonymous survey runs must not be kept with the sender, and
+    such a state is kept only sealed."""
     return survey.running(state) is not None
+
+
+def expand(state: State | None, lookup: Lookup) -> State | None:
+    """A state as kept between messages, made whole for the next step (see `survey.expand`)."""
+    return None if state is None else survey.expand(state, lookup)
+
+
+def compact(state: State) -> State:
+    """A state as it is kept between messages: nothing a lookup can give again."""
+    return survey.compact(state)

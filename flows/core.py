@@ -1,29 +1,15 @@
 """The vocabulary every flow speaks. Nothing here touches a database, a clock or a network."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from flows.answers import number
 from flows.views import ItemView, LessonView, NodeView
+from messages.reply import Option, Params, Reply
 
-Params = Mapping[str, str | int]
-
-
-@dataclass(frozen=True)
-class Option:
-    """One numbered choice; SMS shows it as '1 Label', Telegram as a button that sends '1'."""
-
-    key: str
-    params: Params = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Reply:
-    key: str
-    params: Params = field(default_factory=dict)
-    options: tuple[Option, ...] = ()
+__all__ = ["Option", "Params", "Reply"]  # the message vocabulary, as flows speak it
 
 
 @dataclass(frozen=True)
@@ -63,6 +49,15 @@ class Lookup(Protocol):
 
     def survey_definition(self, code: str) -> Mapping[str, Any] | None:
         """The questions of the open survey with this code, or None when none is open."""
+        ...
+
+    def survey_questions(self, code: str) -> Sequence[Mapping[str, Any]] | None:
+        """The questions of the survey with this code, open or closed (those answering may
+        finish), or None when there is none."""
+        ...
+
+    def already_answered(self, code: str) -> bool:
+        """Whether the person this message is from already answered the survey with this code."""
         ...
 
     def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
@@ -111,10 +106,60 @@ class RegisterBusiness(Effect):
 
 
 @dataclass(frozen=True)
+class Enter:
+    """Hand the conversation to another flow by its name: that flow starts with `data`, seeing
+    `facts` when given (facts this very step changes, such as a business just registered)."""
+
+    flow: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    facts: Facts | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Go on in the outcome's state, whatever flow it belongs to: its prompt is asked again."""
+
+    facts: Facts | None = None
+
+
+Handover = Enter | Resume
+
+
+@dataclass(frozen=True)
 class Outcome:
+    """What a step decided: replies, the next state, domain changes, and possibly a hand-over.
+
+    A flow never calls another flow: it names the flow to go to (`then`), and
+    `flows.conversation` resolves the name, adding that flow's replies and state.
+    """
+
     replies: tuple[Reply, ...]
     state: State
     effects: tuple[Effect, ...] = ()
+    then: Handover | None = None
+
+    def with_effects(self, *effects: Effect) -> "Outcome":
+        """The same outcome with more domain changes, applied after its own."""
+        return replace(self, effects=(*self.effects, *effects))
+
+
+def enter(
+    flow: str,
+    *before: Reply,
+    data: Mapping[str, Any] | None = None,
+    effects: tuple[Effect, ...] = (),
+    facts: Facts | None = None,
+) -> Outcome:
+    """Say `before`, then hand over to the flow named `flow` (its start decides the state)."""
+    handover = Enter(flow, dict(data or {}), facts)
+    return Outcome(before, State(flow, "", handover.data), effects, handover)
+
+
+def resume(
+    state: State, *before: Reply, effects: tuple[Effect, ...] = (), facts: Facts | None = None
+) -> Outcome:
+    """Say `before`, then go on in `state`, asking its question again."""
+    return Outcome(before, state, effects, Resume(facts))
 
 
 class Flow(Protocol):

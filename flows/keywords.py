@@ -4,8 +4,7 @@ and while opted out YES and UNSTOP."""
 from functools import cache
 
 from flows.answers import fold
-from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State
-from flows.registry import flow
+from flows.core import Facts, Message, OptIn, OptOut, Outcome, Reply, State, enter, resume
 from messages import LANGUAGES, keyword_words
 
 MAX_KEYWORD = 20
@@ -41,11 +40,7 @@ def change_language(state: State, facts: Facts) -> Outcome:
         back = state.data.get("return_to") or back
     # A worker who joined a survey by its code skipped onboarding's consent, yet comes back too.
     comes_back = facts.consented or state.flow != "onboarding"
-    return flow("onboarding").start(facts, {"return_to": back} if comes_back else {})
-
-
-def current_prompt(state: State, facts: Facts) -> tuple[Reply, ...]:
-    return flow(state.flow).prompt(state, facts)
+    return enter("onboarding", data={"return_to": back} if comes_back else {})
 
 
 def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | None:
@@ -64,12 +59,12 @@ def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | No
     if word == "stop":
         return Outcome((Reply("keyword.stopped"),), state, (OptOut(),))
     if word == "help":
-        return Outcome((help_reply(), *current_prompt(state, facts)), state)
+        return resume(state, help_reply())
     if word == "lang":
         return change_language(state, facts)
     if word == "menu" and facts.role == "leader" and facts.business_name:
-        return flow("menu").start(facts, {})
-    return Outcome(current_prompt(state, facts), state)
+        return enter("menu")
+    return resume(state)
 
 
 def _while_opted_out(word: str | None, state: State, facts: Facts) -> Outcome:
@@ -77,8 +72,7 @@ def _while_opted_out(word: str | None, state: State, facts: Facts) -> Outcome:
     alone, as carriers require whether or not the person is subscribed), until START, YES or
     UNSTOP brings them back to the question they had left."""
     if word in ("start", "resume"):
-        replies = (Reply("keyword.restarted"), *current_prompt(state, facts))
-        return Outcome(replies, state, (OptIn(),))
+        return resume(state, Reply("keyword.restarted"), effects=(OptIn(),))
     if word == "help":
         return Outcome((help_reply(),), state)
     return Outcome((), state)

@@ -5,6 +5,7 @@ from typing import Any
 
 from flows import actions, supply, training
 from flows.core import Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.keywords import change_language, help_reply
 from messages.dates import date_text
 
 NAME = "menu"
@@ -32,8 +33,6 @@ class Menu:
         return (Reply("menu.main", {"business": facts.business_name or ""}, _OPTIONS),)
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
-        from flows.keywords import change_language, help_reply
-
         picked = choice(message.text, len(_OPTIONS))
         if picked is None:
             return Outcome((Reply("invalid.choice", {"max": len(_OPTIONS)}, _OPTIONS),), state)

@@ -16,11 +16,13 @@ from flows.core import (
     SetLanguage,
     State,
     choice,
+    enter,
+    resume,
 )
-from flows.countries import country_name, parse_country
 from flows.survey import join_code, survey_code
 from messages import LANGUAGES
 from messages import text as message_text
+from messages.countries import country_name, parse_country
 
 NAME = "onboarding"
 _LANGUAGE_OPTIONS = tuple(Option(f"language.{code}") for code in LANGUAGES)
@@ -101,10 +103,8 @@ class Onboarding:
         effect = (SetLanguage(language),)
         back = state.data.get("return_to")
         if back:
-            from flows.registry import flow
-
             resumed = State(back["flow"], back["step"], back["data"])
-            return Outcome(flow(resumed.flow).prompt(resumed, chosen), resumed, effect)
+            return resume(resumed, effects=effect, facts=chosen)
         next_step = "role" if facts.consented else "consent"
         return self._ask(state.to(next_step), chosen, effects=effect)
 
@@ -151,18 +151,13 @@ class Onboarding:
         data = state.data
         register = RegisterBusiness(data["name"], data["place"], data["country"])
         registered = Reply("onboarding.registered", {"name": data["name"]})
-        from flows.registry import flow
-
         menu_facts = Facts(**{**facts.__dict__, "role": "leader", "business_name": data["name"]})
-        menu = flow("menu").start(menu_facts, {})
-        return Outcome((registered, *menu.replies), menu.state, (register,))
+        return enter("menu", registered, effects=(register,), facts=menu_facts)
 
     def _on_survey_code(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
         code = join_code(text) or survey_code(text)
         if code is None:
             return self._retry(state, facts, "worker.code_invalid")
         if lookup.survey_is_open(code):
-            from flows.registry import flow
-
-            return flow("survey").start(facts, {"code": code})
+            return enter("survey", data={"code": code})
         return Outcome((Reply("worker.code_unknown", {"code": code}),), state)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.answers import counts, free_text, says
-from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from flows.paging import Page, label, page_of
 from flows.views import NodeView
 from messages import text as message_text
@@ -121,9 +121,7 @@ class Supply:
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
         if facts.business_id is None:
-            from flows.registry import flow
-
-            return flow("onboarding").start(facts, {})
+            return enter("onboarding")
         handler = getattr(self, f"_on_{'text' if state.step in _TEXT else state.step}")
         return handler(state, message.text, facts, lookup)
 
@@ -228,7 +226,7 @@ class Supply:
             return start_adding(facts)
         if answer == 2:
             return show_chain(facts, lookup)
-        return _main_menu(facts)
+        return enter("menu")
 
     def _on_list(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
         page = Page.from_data(state.data["page"])
@@ -236,7 +234,7 @@ class Supply:
             answer = choice(text, len(_EMPTY_LIST))
             if answer is None:
                 return self._retry(state, facts, "invalid.choice", max=len(_EMPTY_LIST))
-            return start_adding(facts) if answer == 1 else _main_menu(facts)
+            return start_adding(facts) if answer == 1 else enter("menu")
         options = page.options(tail=_LIST_TAIL)
         number = choice(text, len(options))
         if number is None:
@@ -247,8 +245,7 @@ class Supply:
         if kind == "tail" and picked == 0:
             return start_adding(facts)
         if kind == "tail":
-            menu = _main_menu(facts, Reply("supply.confirmed"))
-            return Outcome(menu.replies, menu.state, (ConfirmMapping(),))
+            return enter("menu", Reply("supply.confirmed"), effects=(ConfirmMapping(),))
         node = next((node for node in _nodes(facts, lookup) if node.id == picked), None)
         if node is None:
             return show_chain(facts, lookup)
@@ -355,10 +352,3 @@ def _described(
         "payment": message_text(facts.language, f"supply.pay_{entry['payment_method']}"),
     }
     return (who, Reply(question, details, options))
-
-
-def _main_menu(facts: Facts, *before: Reply) -> Outcome:
-    from flows.registry import flow
-
-    menu = flow("menu").start(facts, {})
-    return Outcome((*before, *menu.replies), menu.state)

@@ -1,17 +1,21 @@
 """The anonymous worker survey: consent, numbered questions, 0 to skip, thanks.
 
-Answers live only in this flow's state while the survey runs. The last answer turns them into
-one `SubmitSurveyResponse` that names no one, and the state moves on without them. No reply
-repeats an answer, and a skipped question gets the same next message as an answered one.
+Answers live only in this flow's state while the survey runs (the engine seals that state with
+the survey key). The state keeps only the code, the step, the answers so far and where to go
+next; the questions come from the `Lookup` by code at every step (`expand`), also for a survey
+closed meanwhile, so those answering can finish. Whenever the survey ends after consent (last
+answer, or walked away from) it becomes one `SubmitSurveyResponse` that names no one, and the
+state moves on without it. No reply repeats an answer, and a skipped question gets the same
+next message as an answered one.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from flows.answers import fold
-from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from messages import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 
 NAME = "survey"
@@ -22,10 +26,11 @@ _CODE_SEPARATORS = " \t:#-."
 
 @dataclass(frozen=True)
 class SubmitSurveyResponse(Effect):
-    """One finished (or abandoned) questionnaire: the survey's code and answers, nobody's name."""
+    """A questionnaire that ended after consent (finished, stopped or timed out): the survey's
+    code and the answers in question order (None for skipped or never reached), nobody's name."""
 
     code: str
-    answers: Mapping[str, int | None]
+    answers: tuple[int | None, ...]
 
 
 @cache
@@ -56,14 +61,19 @@ def join_code(text: str) -> str | None:
     return None
 
 
-def join(message: Message, facts: Facts, lookup: Lookup, *, bare_code: bool) -> Outcome | None:
-    """Start the survey whose code was sent, from whatever the person was doing.
+def join(
+    state: State, message: Message, facts: Facts, lookup: Lookup, *, bare_code: bool
+) -> Outcome | None:
+    """Start the survey whose code was sent, from whatever the person was doing (`state`);
+    someone who already answered it is thanked and stays where they were.
 
     `bare_code` also accepts the code alone, for a first message from a new number.
     """
     code = join_code(message.text) or (survey_code(message.text) if bare_code else None)
     if code is None or not lookup.survey_is_open(code):
         return None
+    if lookup.already_answered(code):
+        return Outcome((Reply("survey.already_answered"),), state)
     return Survey().start(facts, {"code": code})
 
 
@@ -79,11 +89,44 @@ def running(state: State | None) -> State | None:
     return None
 
 
+def _with_survey(state: State, change: Callable[[Mapping[str, Any]], dict[str, Any]]) -> State:
+    """`state` with the running survey's data changed, wherever the survey is kept."""
+    if state.flow == NAME:
+        return State(NAME, state.step, change(state.data))
+    parked = dict(state.data["return_to"])
+    parked["data"] = change(parked["data"])
+    return State(state.flow, state.step, {**state.data, "return_to": parked})
+
+
+def expand(state: State, lookup: Lookup) -> State:
+    """The state with the running survey's questions fetched by its code, for a step."""
+    survey = running(state)
+    if survey is None or survey.step != "question":
+        return state
+    questions = lookup.survey_questions(survey.data["code"])
+    return _with_survey(state, lambda data: {**data, "questions": list(questions or [])})
+
+
+def compact(state: State) -> State:
+    """The state as kept between messages: the running survey without its questions."""
+    survey = running(state)
+    if survey is None or "questions" not in survey.data:
+        return state
+    return _with_survey(
+        state, lambda data: {key: value for key, value in data.items() if key != "questions"}
+    )
+
+
+def resting(facts: Facts) -> State:
+    """Where someone goes after a survey: a leader's menu, or waiting for a survey code."""
+    return State(**_then(facts), data={})
+
+
 def leave(state: State) -> Outcome:
-    """End a survey the worker walked away from: answers given count, the rest as skipped."""
+    """End a survey the worker walked away from: after consent, the answers given count and the
+    rest as skipped, exactly like a finished one."""
     survey = running(state) or state
-    answers = list(survey.data.get("answers") or [])
-    effects = (_submission(survey, answers),) if any(a is not None for a in answers) else ()
+    effects = (_submission(survey, survey.data["answers"]),) if "answers" in survey.data else ()
     return Outcome((), _after(survey), effects)
 
 
@@ -99,44 +142,44 @@ def localised(texts: Mapping[str, Any], language: str | None) -> Any:
     return texts.get(language or DEFAULT_LANGUAGE) or texts[DEFAULT_LANGUAGE]
 
 
+def _then(facts: Facts) -> dict[str, str]:
+    if facts.business_name:
+        return {"flow": "menu", "step": "main"}
+    return {"flow": "onboarding", "step": "survey_code"}
+
+
 def _after(state: State) -> State:
     """Where the person goes once the survey ends, decided when they joined; no answers kept."""
     then = state.data.get("then") or {"flow": "onboarding", "step": "survey_code"}
     return State(then["flow"], then["step"], {})
 
 
-def _submission(state: State, answers: list[int | None]) -> SubmitSurveyResponse:
-    questions = state.data["questions"]
-    padded = answers + [None] * (len(questions) - len(answers))
-    by_key = {question["key"]: answer for question, answer in zip(questions, padded, strict=True)}
-    return SubmitSurveyResponse(state.data["code"], by_key)
+def _submission(state: State, answers: Sequence[int | None]) -> SubmitSurveyResponse:
+    return SubmitSurveyResponse(state.data["code"], tuple(answers))
 
 
 class Survey:
     name = NAME
 
     def start(self, facts: Facts, data: Mapping[str, Any]) -> Outcome:
-        then = (
-            {"flow": "menu", "step": "main"}
-            if facts.business_name
-            else {"flow": "onboarding", "step": "survey_code"}
-        )
-        state = State(NAME, "consent", {"code": data["code"], "then": then})
+        state = State(NAME, "consent", {"code": data["code"], "then": _then(facts)})
         if facts.language is None:
-            from flows.registry import flow
-
             parked = {"flow": NAME, "step": state.step, "data": dict(state.data)}
-            return flow("onboarding").start(facts, {"return_to": parked})
+            return enter("onboarding", data={"return_to": parked})
         return Outcome(self.prompt(state, facts), state)
 
     def prompt(self, state: State, facts: Facts) -> tuple[Reply, ...]:
         if state.step == "consent":
             return (Reply("survey.consent", options=_CONSENT_OPTIONS),)
+        if not state.data.get("questions"):
+            return (Reply("survey.closed"),)
         return (self._question(state, facts),)
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
         if state.step == "consent":
             return self._on_consent(state, message.text, facts, lookup)
+        if not state.data.get("questions"):  # the survey is gone: nothing left to ask
+            return Outcome((Reply("survey.closed"),), _after(state))
         return self._on_answer(state, message.text, facts)
 
     def _on_consent(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.answers import says
-from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import Effect, Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from flows.views import LessonView
 
 NAME = "training"
@@ -121,7 +121,7 @@ class Training:
         if answer is None:
             return self._retry(state, facts, len(_READ_ON))
         if answer == 2:
-            return _main_menu(facts, Reply("training.saved"))
+            return enter("menu", Reply("training.saved"))
         return self._read(state.data["topic"], state.data["part"] + 1, facts)
 
     def _on_check(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
@@ -135,7 +135,7 @@ class Training:
         passed = answer == LESSONS[topic]
         feedback = Reply("training.right" if passed else f"lesson.{topic}.explain")
         shown = show_topics(facts, lookup, feedback, finished=topic)
-        return Outcome(shown.replies, shown.state, (FinishLesson(topic, passed),))
+        return shown.with_effects(FinishLesson(topic, passed))
 
     def _on_checklist(self, state: State, text: str, facts: Facts, _: Lookup) -> Outcome:
         answer = choice(text, len(_CHECKLIST_OPTIONS))
@@ -149,8 +149,7 @@ class Training:
         if number + 1 < len(CHECKLIST):
             following = State(NAME, "checklist", {"question": number + 1})
             return Outcome(self.prompt(following, facts), following, (effect,))
-        menu = _main_menu(facts, Reply("checklist.thanks"))
-        return Outcome(menu.replies, menu.state, (effect,))
+        return enter("menu", Reply("checklist.thanks"), effects=(effect,))
 
     def _ask(self, state: State, facts: Facts) -> Outcome:
         return Outcome(self.prompt(state, facts), state)
@@ -166,10 +165,3 @@ def _lessons(facts: Facts, lookup: Lookup) -> Mapping[str, LessonView]:
 
 def _checklist(facts: Facts, lookup: Lookup) -> Mapping[str, str]:
     return lookup.checklist(facts.business_id) if facts.business_id is not None else {}
-
-
-def _main_menu(facts: Facts, *before: Reply) -> Outcome:
-    from flows.registry import flow
-
-    menu = flow("menu").start(facts, {})
-    return Outcome((*before, *menu.replies), menu.state)

@@ -1,9 +1,9 @@
-"""Turns a flow's reply into what a channel shows: numbered lines for SMS, buttons for Telegram."""
+"""Turns a reply into what a channel shows: numbered lines, or buttons where it has them."""
 
 from dataclasses import dataclass
 
-from flows.core import Reply
 from messages import text
+from messages.reply import Reply
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,6 @@ def render_buttons(language: str | None, reply: Reply) -> Rendered:
     return Rendered(body, tuple((label, str(number)) for number, label in enumerate(labels, 1)))
 
 
-def render(channel: str, language: str | None, reply: Reply) -> Rendered:
-    return (
-        render_buttons(language, reply) if channel == "telegram" else render_text(language, reply)
-    )
+def render(language: str | None, reply: Reply, *, buttons: bool) -> Rendered:
+    """The reply as a channel with (or without) buttons shows it; the channel says which."""
+    return render_buttons(language, reply) if buttons else render_text(language, reply)

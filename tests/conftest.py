@@ -8,11 +8,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from bot.channels.provider import Inbound
 from bot.clock import ManualClock
 from bot.db import Store, is_postgres
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import Base, OutboundMessage
+from bot.sealing import Sealer
+from bot.settings import Settings
+
+# Every process the tests start (runtimes, the CLI in subprocesses) seals with this key, so what
+# one seals another opens, as in a deployment with SURVEY_KEY set.
+TEST_SURVEY_KEY = "test-survey-key-0123456789abcdef0123456789abcdef"
+os.environ.setdefault("SURVEY_KEY", TEST_SURVEY_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +64,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def engine(store: Store, clock: ManualClock) -> Engine:
-    return Engine(store, clock)
+def sealer() -> Sealer:
+    return Sealer.from_settings(Settings(_env_file=None))
+
+
+@pytest.fixture
+def engine(store: Store, clock: ManualClock, sealer: Sealer) -> Engine:
+    return Engine(store, clock, sealer)
 
 
 class Phone:

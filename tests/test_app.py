@@ -15,9 +15,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_migrates_and_answers_health_checks(migrated) -> None:
+def test_serve_migrates_and_answers_health_checks(migrated, tmp_path) -> None:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": migrated}
+    env = {**os.environ, "DATABASE_URL": migrated, "DATA_DIR": str(tmp_path)}
     server = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port)],
         env=env,

@@ -23,11 +23,14 @@ from fakes import twilio as tw
 from fakes.server import Answer, Call
 from sqlalchemy import insert, select
 
+from bot.channels.provider import Inbound
 from bot.clock import SystemClock
 from bot.db import is_postgres
 from bot.domain.broadcasts import broadcast_progress, create_broadcast
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.models import Business, Contact, OutboundMessage
+from bot.sealing import Sealer
+from bot.settings import Settings
 
 RECIPIENTS = 10_000
 CHANNELS = ("sms", "whatsapp", "telegram")
@@ -187,7 +190,7 @@ def seed_leaders(store) -> dict[str, tuple[str, bool]]:
 
 def say_stop(store, addresses: list[str], channel_of: dict[str, tuple[str, bool]]) -> None:
     """These people text STOP (through the engine, as a webhook would hand it over)."""
-    engine = Engine(store, SystemClock())
+    engine = Engine(store, SystemClock(), Sealer.from_settings(Settings(_env_file=None)))
     for address in addresses:
         handled = engine.handle(Inbound(channel_of[address][0], address, f"stop-{address}", "STOP"))
         assert not handled.duplicate

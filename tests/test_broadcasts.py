@@ -12,13 +12,13 @@ from bot.domain.broadcasts import (
     broadcast_progress,
     cancel_broadcast,
     create_broadcast,
-    expand_broadcasts_tick,
     expand_chunk,
     preview,
 )
 from bot.domain.business import opt_out, register_business
 from bot.models import ActionItem, Broadcast, Contact, OutboundMessage, SupplyNode
 from bot.runtime import Runtime
+from bot.scheduler import expand_broadcasts_tick
 from bot.settings import Settings
 
 TEXTS = {

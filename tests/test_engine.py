@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from bot.engine import Inbound
+from bot.channels.provider import Inbound
 from bot.models import Contact, ConversationState, InboundMessage, OutboundMessage
 
 

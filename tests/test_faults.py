@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import create_app
+from bot.channels.provider import Inbound
 from bot.clock import ManualClock
 from bot.db import Store
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import Contact, ConversationState, InboundMessage, OutboundMessage
 from bot.runtime import Runtime
@@ -84,7 +85,7 @@ def twilio_request(sid: str, sender: str, body: str) -> dict:
         "SmsSid": sid,
         "SmsStatus": "received",
         "Body": body,
-        "To": "+15005550006",
+        "To": "whatsapp:+14155238886" if sender.startswith("whatsapp:") else "+15005550006",
         "MessageSid": sid,
         "AccountSid": ACCOUNT_SID,
         "From": sender,
@@ -185,7 +186,7 @@ def test_concurrent_webhooks_from_many_phones_are_each_handled_once_in_a_consist
     assert counts(migrated)[:3] == (len(requests), PHONES, PHONES)
     # Replay each phone's messages, in the order they were handled, one at a time as another
     # phone: every conversation must come out the same as when they all arrived at once.
-    replay = Engine(store, runtime.clock)
+    replay = Engine(store, runtime.clock, runtime.sealer)
     with store.transaction() as session:
         handled = {
             contact.address: session.scalars(

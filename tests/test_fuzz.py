@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.engine import Inbound
+from bot.channels.provider import Inbound
 from bot.models import Contact
 from flows.keywords import keyword
 

@@ -7,18 +7,19 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from survey_support import IDLE, add_responses
 
 from bot.domain.business import register_business
 from bot.domain.surveys import (
     SurveyError,
     default_definition,
     parse_definition,
-    record_response,
     validate_definition,
+    write_pooled,
 )
 from bot.models import Contact, Survey
 
@@ -42,7 +43,9 @@ def business_id(store) -> int:
         return register_business(session, leader, "Blue Thread", "Jaipur", "IN", now).id
 
 
-def test_open_answer_and_report_a_survey_from_the_command_line(store, migrated, business_id):
+def test_open_answer_and_report_a_survey_from_the_command_line(
+    store, migrated, business_id, sealer, clock
+):
     opened = run(migrated, "open-survey", str(business_id), "--title", "Spring round")
     assert opened.returncode == 0, opened.stderr
     with store.transaction() as session:
@@ -51,25 +54,37 @@ def test_open_answer_and_report_a_survey_from_the_command_line(store, migrated, 
         code, survey_id = survey.code, survey.id
     assert f"Workers text: JOIN {code}" in opened.stdout
 
-    with store.transaction() as session:
-        for answer in (1, 1, 1, 2, 3):
-            answers = {**dict.fromkeys(QUESTIONS, answer), "hours": None}
-            record_response(session, code, answers, date(2026, 1, 5))
+    first = [{**dict.fromkeys(QUESTIONS, answer), "hours": None} for answer in (1, 1, 1, 2)]
+    add_responses(store, sealer, code, *first, now=clock.now())
     report = run(migrated, "survey-results", str(survey_id))
     assert report.returncode == 0, report.stderr
-    assert "5 responses." in report.stdout
-    assert "  1 Yes: 3\n  2 Late: 1\n  3 Not paid yet: 1" in report.stdout
+    assert "0 responses." in report.stdout
+    assert "4 waiting to be counted with a group of at least 5." in report.stdout
     assert "withheld: fewer than 5 respondents" in report.stdout.split("how many hours")[1]
-
     exported = run(migrated, "survey-results", str(survey_id), "--csv")
     rows = list(csv.reader(io.StringIO(exported.stdout)))
     assert rows[0] == ["question", "text", "respondents", "answer", "label", "count"]
     hours = [row for row in rows if row[0] == "hours"]
     assert hours == [[*hours[0][:3], "", "", "withheld: fewer than 5 respondents"]]
 
+    add_responses(
+        store, sealer, code, {**dict.fromkeys(QUESTIONS, 3), "hours": None}, now=clock.now()
+    )
+    report = run(migrated, "survey-results", str(survey_id))
+    assert "5 responses." in report.stdout and "waiting" not in report.stdout
+    assert "  1 Yes: 3\n  2 Late: 1\n  3 Not paid yet: 1\n  0 Skipped: 0" in report.stdout
+    assert "  0 Skipped: 5" in report.stdout.split("how many hours")[1]
+
+    add_responses(store, sealer, code, *[dict.fromkeys(QUESTIONS, 1)] * 2, now=clock.now())
     closed = run(migrated, "close-survey", str(survey_id))
     assert closed.returncode == 0 and f"Closed survey {survey_id}" in closed.stdout
     assert "closed 20" in run(migrated, "survey-results", str(survey_id)).stdout
+    with store.transaction() as session:
+        close_at = session.get(Survey, survey_id).closed_at
+    with store.transaction() as session:
+        write_pooled(session, sealer, survey_id, close_at + timedelta(hours=25), IDLE)
+    report = run(migrated, "survey-results", str(survey_id)).stdout
+    assert "2 held back: fewer than 5 were left when it closed." in report
 
 
 @pytest.mark.parametrize(

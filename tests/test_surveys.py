@@ -1,9 +1,10 @@
-"""Anonymous worker surveys: joining, answering, leaving, and what the database can tell."""
+"""Anonymous worker surveys: joining, answering, leaving, pooling and counting."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from survey_support import add_responses, opened_state, pooled, state_of, write, written
 
 from bot.domain.business import register_business
 from bot.domain.surveys import (
@@ -13,12 +14,11 @@ from bot.domain.surveys import (
     default_definition,
     describe_results,
     open_survey,
-    record_response,
     results_rows,
     survey_results,
     validate_definition,
 )
-from bot.models import Base, Contact, ConversationState, Survey, SurveyResponse
+from bot.models import Contact, ConversationState, Survey
 from bot.runtime import Runtime
 from bot.settings import Settings
 from flows.core import Option, Reply
@@ -53,19 +53,8 @@ def make_survey(store, now: datetime, business_id: int | None = None) -> tuple[i
         return survey.id, survey.code
 
 
-def responses(store) -> list[dict]:
-    with store.transaction() as session:
-        return [row.answers for row in session.scalars(select(SurveyResponse))]
-
-
-def state_of(store, address: str) -> ConversationState:
-    with store.transaction() as session:
-        contact = session.scalar(select(Contact).where(Contact.address == address))
-        return session.get(ConversationState, contact.id)
-
-
 def test_a_new_number_joins_by_code_chooses_a_language_answers_and_is_thanked(
-    store, clock, make_phone
+    store, clock, make_phone, sealer
 ) -> None:
     _, code = make_survey(store, clock.now())
     worker = make_phone("+919800000001", "sms")
@@ -81,7 +70,8 @@ def test_a_new_number_joins_by_code_chooses_a_language_answers_and_is_thanked(
         assert worker.keys(answer) == ["survey.question"]
     assert worker.texts("1") == [catalogue("es")["survey.thanks"]]
 
-    assert responses(store) == [
+    assert written(store) == []  # it waits in the pool for a whole batch
+    assert pooled(store, sealer) == [
         {
             "paid_on_time": 2,
             "agreed_rate": None,
@@ -95,8 +85,9 @@ def test_a_new_number_joins_by_code_chooses_a_language_answers_and_is_thanked(
     assert (state.flow, state.step, state.data) == ("onboarding", "survey_code", {})
 
 
-def test_a_worker_reaches_the_survey_through_onboarding(store, clock, phone) -> None:
+def test_a_worker_reaches_the_survey_through_onboarding(store, clock, make_phone, sealer) -> None:
     _, code = make_survey(store, clock.now())
+    phone = make_phone("+919812345678", "whatsapp")
     for answer in ("hello", "1", "1"):
         phone.send(answer)
     assert phone.keys("2") == ["worker.code"]
@@ -105,7 +96,7 @@ def test_a_worker_reaches_the_survey_through_onboarding(store, clock, phone) -> 
     for answer in ("1", "1", "1", "1", "1"):
         phone.send(answer)
     assert phone.keys("1") == ["survey.thanks"]
-    assert responses(store) == [dict.fromkeys(QUESTIONS, 1)]
+    assert pooled(store, sealer) == [dict.fromkeys(QUESTIONS, 1)]
 
 
 def test_join_works_from_any_state_and_a_leader_returns_to_the_menu(
@@ -115,7 +106,7 @@ def test_join_works_from_any_state_and_a_leader_returns_to_the_menu(
     leader = make_phone("+15550100001")
     assert leader.keys(f"join  {code}") == ["survey.consent"]
     assert leader.keys("2") == ["survey.declined"]
-    assert responses(store) == []
+    assert written(store) == []
     state = state_of(store, "+15550100001")
     assert (state.flow, state.step, state.data) == ("menu", "main", {})
 
@@ -139,7 +130,7 @@ def test_a_wrong_or_unknown_code_is_not_a_survey(store, clock, make_phone, text)
     "text", ["", "4", "-1", "1.5", "🧵", "x" * 5000, "\x00", "'; DROP TABLE survey_responses;--"]
 )
 def test_a_wrong_answer_says_what_is_expected_and_keeps_the_question(
-    store, clock, make_phone, text
+    store, clock, make_phone, sealer, text
 ) -> None:
     _, code = make_survey(store, clock.now())
     worker = make_phone("+15550100009")
@@ -150,11 +141,11 @@ def test_a_wrong_answer_says_what_is_expected_and_keeps_the_question(
     assert "\n1 Yes\n2 Less\n3 No rate was agreed" in "\n".join(body for _, body in replies)
     assert worker.send("", media=("https://example.org/photo.jpg",))[0][0] == "invalid.media"
     assert worker.texts("٣")[0].startswith("3/6 ")
-    assert state_of(store, "+15550100009").data["answers"] == [1, 3]
+    assert opened_state(store, sealer, "+15550100009").data["answers"] == [1, 3]
 
 
 def test_telegram_shows_the_answers_as_buttons(store, clock, engine) -> None:
-    from bot.engine import Inbound
+    from bot.channels.provider import Inbound
 
     _, code = make_survey(store, clock.now())
     for number, text in enumerate((f"JOIN {code}", "1", "1"), 1):
@@ -164,9 +155,11 @@ def test_telegram_shows_the_answers_as_buttons(store, clock, engine) -> None:
     assert question.buttons == (("Yes", "1"), ("Late", "2"), ("Not paid yet", "3"))
 
 
-def test_lang_during_a_survey_returns_to_the_same_question(store, clock, make_phone) -> None:
+def test_lang_during_a_survey_returns_to_the_same_question(
+    store, clock, make_phone, sealer
+) -> None:
     _, code = make_survey(store, clock.now())
-    worker = make_phone("+15550100009")
+    worker = make_phone("+15550100009", "sms")
     for answer in (f"JOIN {code}", "1", "1", "2"):
         worker.send(answer)
     assert worker.keys("LANG") == ["onboarding.choose_language"]
@@ -174,21 +167,21 @@ def test_lang_during_a_survey_returns_to_the_same_question(store, clock, make_ph
     assert question.startswith("2/6 Le tarif")
     for answer in ("1", "1", "1", "1", "1"):
         worker.send(answer)
-    assert responses(store) == [{**dict.fromkeys(QUESTIONS, 1), "paid_on_time": 2}]
+    assert pooled(store, sealer) == [{**dict.fromkeys(QUESTIONS, 1), "paid_on_time": 2}]
 
 
 def test_stop_pauses_and_an_abandoned_survey_ends_keeping_only_given_answers(
-    store, clock, make_phone, migrated
+    store, clock, make_phone, migrated, sealer
 ) -> None:
     _, code = make_survey(store, clock.now())
-    worker = make_phone("+15550100009")
+    worker = make_phone("+15550100009", "sms")
     for answer in (f"JOIN {code}", "1", "1", "3"):
         worker.send(answer)
     assert worker.keys("STOP") == ["keyword.stopped"]
     assert worker.send("2") == []
     runtime = Runtime(Settings(database_url=migrated, survey_idle_hours=24), clock)
     try:
-        from bot.domain.surveys import end_idle_surveys_tick
+        from bot.scheduler import end_idle_surveys_tick
 
         clock.advance(timedelta(hours=23))
         assert end_idle_surveys_tick(runtime) == 0
@@ -199,37 +192,39 @@ def test_stop_pauses_and_an_abandoned_survey_ends_keeping_only_given_answers(
         assert end_idle_surveys_tick(runtime) == 0
     finally:
         runtime.close()
-    assert responses(store) == [{**dict.fromkeys(QUESTIONS), "paid_on_time": 3, "agreed_rate": 2}]
+    assert pooled(store, sealer) == [
+        {**dict.fromkeys(QUESTIONS), "paid_on_time": 3, "agreed_rate": 2}
+    ]
     state = state_of(store, "+15550100009")
     assert (state.flow, state.data) == ("onboarding", {})
 
 
 def test_a_survey_left_behind_a_language_change_also_ends(
-    store, clock, make_phone, migrated
+    store, clock, make_phone, migrated, sealer
 ) -> None:
     _, code = make_survey(store, clock.now())
     for number in range(3):
         make_phone(f"+1555010010{number}").send("hello")  # left at the language question
-    worker = make_phone("+15550100009")
+    worker = make_phone("+15550100009", "telegram")
     for answer in (f"JOIN {code}", "1", "1", "3", "LANG"):
         worker.send(answer)
     clock.advance(timedelta(days=2))
     runtime = Runtime(Settings(database_url=migrated), clock)
     try:
-        from bot.domain.surveys import end_idle_surveys_tick
+        from bot.scheduler import end_idle_surveys_tick
 
         assert end_idle_surveys_tick(runtime) == 1
     finally:
         runtime.close()
-    assert responses(store) == [{**dict.fromkeys(QUESTIONS), "paid_on_time": 3}]
+    assert pooled(store, sealer) == [{**dict.fromkeys(QUESTIONS), "paid_on_time": 3}]
     assert "return_to" not in state_of(store, "+15550100009").data
 
 
 def test_closing_stops_new_workers_but_lets_those_answering_finish(
-    store, clock, make_phone
+    store, clock, make_phone, sealer
 ) -> None:
     survey_id, code = make_survey(store, clock.now())
-    answering, consenting = make_phone("+15550100011"), make_phone("+15550100012")
+    answering, consenting = make_phone("+15550100011", "sms"), make_phone("+15550100012", "sms")
     for answer in (f"JOIN {code}", "1", "1"):
         answering.send(answer)
     consenting.send(f"JOIN {code}")
@@ -241,128 +236,109 @@ def test_closing_stops_new_workers_but_lets_those_answering_finish(
     for answer in ("1", "1", "1", "1", "1"):
         answering.send(answer)
     assert answering.keys("1") == ["survey.thanks"]
-    assert len(responses(store)) == 1
+    assert len(pooled(store, sealer)) == 1
     assert make_phone("+15550100013").keys(f"JOIN {code}") == ["onboarding.choose_language"]
 
 
-def dump(store) -> dict[str, list[dict]]:
-    """Every row of every table, every column, in the order the database keeps them."""
-    with store.engine.connect() as connection:
-        return {
-            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
-            for table in Base.metadata.sorted_tables
-        }
-
-
-def test_no_stored_record_links_a_worker_to_their_answers(store, clock, make_phone) -> None:
-    _, code = make_survey(store, clock.now())
-    channels = ("sms", "whatsapp", "telegram")
-    given: list[dict] = []
-    for index in range(12):
-        channel = channels[index % 3]
-        address = f"telegram:{9000 + index}" if channel == "telegram" else f"+1555020{index:04d}"
-        worker = make_phone(address, channel)
-        # Each worker's answers are unique (base-4 digits; 0 skips), so the test can tell
-        # whose a stored response is, which is exactly what the database must not tell.
-        pattern = [((index + 1) >> (2 * question)) & 3 for question in range(6)]
-        for answer in (f"JOIN {code}", "1", "1", ASIDE, *map(str, pattern)):
-            worker.send(answer)
-        given.append({key: answer or None for key, answer in zip(QUESTIONS, pattern, strict=True)})
-        clock.advance(timedelta(minutes=7))
-    tables = dump(store)
-
-    assert ASIDE not in repr(tables)
-    stored = tables["survey_responses"]
-    assert sorted(map(repr, (row["answers"] for row in stored))) == sorted(map(repr, given))
-    for row in stored:
-        assert set(row) == {"id", "survey_id", "answers", "submitted_on"}
-        assert type(row["submitted_on"]) is date
-    finish_order = list(range(12))
-    by_id = [given.index(row["answers"]) for row in sorted(stored, key=lambda row: row["id"])]
-    as_kept = [given.index(row["answers"]) for row in stored]
-    assert by_id != finish_order and as_kept != finish_order
-    ids = sorted(row["id"] for row in stored)
-    assert ids[-1] - ids[0] > 1000 * len(ids)
-
-    workers = {row["id"] for row in tables["contacts"] if row["address"] != "+15550100001"}
-    for name, rows in tables.items():
-        if name in ("surveys", "survey_responses"):
-            continue
-        for row in rows:
-            assert not any(repr(key) in repr(row) for key in QUESTIONS), (name, row)
-    for row in tables["inbound_messages"]:
-        assert (row["body"], row["media"]) == ("[survey answer]", [])
-    for row in tables["conversation_states"]:
-        if row["contact_id"] in workers:
-            assert (row["flow"], row["data"]) == ("onboarding", {})
-    received: dict[str, set] = {}
-    for contact_id in workers:
-        messages = [
-            (row["message_key"], row["body"], repr(row["buttons"]), repr(row["template_variables"]))
-            for row in sorted(tables["outbound_messages"], key=lambda row: row["id"])
-            if row["contact_id"] == contact_id
-        ]
-        channel = next(row["channel"] for row in tables["contacts"] if row["id"] == contact_id)
-        received.setdefault(channel, set()).add(tuple(messages))
-    assert all(len(sequences) == 1 for sequences in received.values()), received
-
-
-def add(store, code: str, *answer_sets: dict) -> None:
-    with store.transaction() as session:
-        for answers in answer_sets:
-            record_response(session, code, answers, date(2026, 1, 5))
-
-
-def test_results_are_withheld_for_any_question_with_fewer_than_five_respondents(
-    store, clock
+def test_no_single_response_shows_results_move_a_whole_batch_at_a_time(
+    store, clock, sealer
 ) -> None:
     survey_id, code = make_survey(store, clock.now())
     everything = dict.fromkeys(QUESTIONS, 1)
-    add(store, code, *[everything] * 4)
+    add_responses(store, sealer, code, *[everything] * 4, now=clock.now())
     with store.transaction() as session:
         results = survey_results(session, survey_id)
-    assert results.responses == 4
-    assert all(q.suppressed and q.counts is None for q in results.questions)
+    assert (results.responses, results.waiting) == (0, 4)
+    assert all(q.suppressed and q.counts is None and q.skipped is None for q in results.questions)
     rows = results_rows(results)
     assert all(row[-1].startswith("withheld") and row[3] == "" for row in rows[1:])
-    assert "withheld: fewer than 5 respondents" in describe_results(results)
+    text = describe_results(results)
+    assert "withheld: fewer than 5 respondents" in text
+    assert "4 waiting to be counted with a group of at least 5" in text
 
-    add(store, code, {**everything, "paid_on_time": 3, "hours": None, "bogus": 2, "safety": 9})
+    odd = {**everything, "paid_on_time": 3, "hours": None, "bogus": 2, "safety": 9}
+    add_responses(store, sealer, code, odd, now=clock.now())
     with store.transaction() as session:
-        results = {q.key: q for q in survey_results(session, survey_id).questions}
-    assert (results["paid_on_time"].respondents, results["paid_on_time"].counts) == (5, (4, 0, 1))
-    assert results["children"].counts == (5, 0, 0)
-    for key in ("hours", "safety"):
-        assert results[key].suppressed and results[key].counts is None
-        assert results[key].respondents == 4
+        results = survey_results(session, survey_id)
+    assert (results.responses, results.waiting) == (5, 0)
+    by_key = {q.key: q for q in results.questions}
+    assert (by_key["paid_on_time"].respondents, by_key["paid_on_time"].counts) == (5, (4, 0, 1))
+    assert by_key["children"].counts == (5, 0, 0)
+    for key in ("hours", "safety"):  # skipped (or nonsense) counts as answered: no gap to read
+        assert (by_key[key].respondents, by_key[key].counts, by_key[key].skipped) == (
+            5,
+            (4, 0, 0),
+            1,
+        )
+    assert "  0 Skipped: 1" in describe_results(results)
+
+    def visible() -> tuple:
+        with store.transaction() as session:
+            shown = survey_results(session, survey_id)
+            return shown.responses, [(q.respondents, q.counts, q.skipped) for q in shown.questions]
+
+    before = visible()
+    add_responses(store, sealer, code, {"paid_on_time": 2}, now=clock.now())  # a sixth person
+    assert visible() == before
+    with_skips = [{"paid_on_time": 2}, {}, {"hours": 3}, {"children": 2, "safety": 1}]
+    add_responses(store, sealer, code, *with_skips, now=clock.now())
+    after = visible()
+    assert after[0] == before[0] + 5
+    assert all(now[0] == then[0] + 5 for now, then in zip(after[1], before[1], strict=True))
 
 
-def test_a_business_total_never_adds_a_withheld_group(store, clock) -> None:
+def test_a_remainder_too_small_is_held_back_once_the_survey_has_closed(
+    store, clock, sealer
+) -> None:
+    survey_id, code = make_survey(store, clock.now())
+    add_responses(store, sealer, code, *[dict.fromkeys(QUESTIONS, 2)] * 7, now=clock.now())
+    add_responses(store, sealer, code, *[dict.fromkeys(QUESTIONS, 1)] * 3, now=clock.now())
+    with store.transaction() as session:
+        close_survey(session, survey_id, clock.now())
+    clock.advance(timedelta(hours=23))
+    assert write(store, sealer, survey_id, clock.now()) == 0  # someone may still be answering
+    with store.transaction() as session:
+        results = survey_results(session, survey_id)
+    assert (results.responses, results.waiting, results.held_back) == (7, 3, 0)
+    clock.advance(timedelta(hours=2))
+    assert write(store, sealer, survey_id, clock.now()) == 0
+    with store.transaction() as session:
+        results = survey_results(session, survey_id)
+    assert (results.responses, results.waiting, results.held_back) == (7, 0, 3)
+    assert "3 held back: fewer than 5 were left when it closed" in describe_results(results)
+    assert all(q.counts == (0, 7, 0) for q in results.questions)
+    assert pooled(store, sealer) == []
+
+
+def test_a_business_total_never_adds_a_withheld_group(store, clock, sealer) -> None:
     business_id = make_business(store, clock.now())
     _, big = make_survey(store, clock.now(), business_id)
     _, small = make_survey(store, clock.now(), business_id)
-    add(store, big, *[dict.fromkeys(QUESTIONS, 1)] * 5)
-    add(store, small, *[dict.fromkeys(QUESTIONS, 2)] * 2)
+    add_responses(store, sealer, big, *[dict.fromkeys(QUESTIONS, 1)] * 5, now=clock.now())
+    add_responses(store, sealer, small, *[dict.fromkeys(QUESTIONS, 2)] * 2, now=clock.now())
     with store.transaction() as session:
         totals = business_results(session, business_id)
-    assert (totals.surveys, totals.responses) == (2, 7)
-    assert all((q.respondents, q.counts) == (5, (5, 0, 0)) for q in totals.questions)
+    assert (totals.surveys, totals.responses) == (2, 5)
+    assert all((q.respondents, q.counts, q.skipped) == (5, (5, 0, 0), 0) for q in totals.questions)
     with store.transaction() as session:
         assert all(q.suppressed for q in business_results(session, 999).questions)
 
 
-def test_export_rows_keep_staff_text_from_running_as_a_spreadsheet_formula(store, clock) -> None:
+def test_export_rows_keep_staff_text_from_running_as_a_spreadsheet_formula(
+    store, clock, sealer
+) -> None:
     definition = default_definition()
     definition["questions"][0]["text"]["en"] = "=HYPERLINK(1)"
     with store.transaction() as session:
         survey = open_survey(session, make_business(store, clock.now()), clock.now(), definition)
         survey_id, code = survey.id, survey.code
-    add(store, code, *[dict.fromkeys(QUESTIONS, 2)] * 5)
+    add_responses(store, sealer, code, *[dict.fromkeys(QUESTIONS, 2)] * 5, now=clock.now())
     with store.transaction() as session:
         rows = results_rows(survey_results(session, survey_id))
     assert rows[0] == ("question", "text", "respondents", "answer", "label", "count")
     assert rows[1] == ("paid_on_time", "'=HYPERLINK(1)", "5", "1", "Yes", "0")
     assert rows[2][-1] == "5"
+    assert rows[4] == ("paid_on_time", "'=HYPERLINK(1)", "5", "0", "Skipped", "0")
 
 
 def test_codes_are_short_numbers_and_never_repeat(store, clock) -> None:
@@ -437,3 +413,18 @@ def test_opening_for_a_missing_business_says_so(store, clock, business_id) -> No
     for call in (survey_results, lambda session, i: close_survey(session, i, clock.now())):
         with pytest.raises(SurveyError, match="No survey"), store.transaction() as session:
             call(session, business_id)
+
+
+def test_a_redelivered_survey_message_is_handled_once(store, clock, engine, sealer) -> None:
+    from bot.channels.provider import Inbound
+    from bot.models import InboundMessage
+
+    _, code = make_survey(store, clock.now())
+    address = "+15550100077"
+    for sid, text in (("SMjoin", f"JOIN {code}"), ("SMlang", "1"), ("SMyes", "1")):
+        assert not engine.handle(Inbound("sms", address, sid, text)).duplicate
+        assert engine.handle(Inbound("sms", address, sid, text)).duplicate
+    assert opened_state(store, sealer, address).step == "question"
+    with store.transaction() as session:
+        kept = session.scalars(select(InboundMessage.provider_id)).all()
+    assert len(kept) == 3 and not {"SMjoin", "SMlang", "SMyes"} & set(kept)

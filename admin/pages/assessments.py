@@ -1,19 +1,20 @@
 """The pre-assessment date, the compliance assessment's outcome and the seal, from the console."""
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from datetime import datetime
 
-from admin.audit import record
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
 from admin.auth import runtime_of
+from admin.changes import Done, staff_action
 from admin.deps import Form, Id, Worker
 from admin.forms import Fields
-from admin.pages.business import business_page
+from admin.pages.business import business_page, refusal
 from admin.programme import OUTCOMES
-from admin.web import done
 from bot.domain.assessments import (
     MAX_MONTHS,
     MAX_NOTES,
-    AssessmentError,
     award_seal,
     record_assessment_outcome,
     record_pre_assessment,
@@ -23,44 +24,36 @@ from bot.models import Assessment
 router = APIRouter()
 
 
+def _section(business_id: int) -> str:
+    return f"/admin/businesses/{business_id}#assessment"
+
+
 @router.post("/businesses/{business_id}/pre-assessment", response_model=None)
-def pre_assessment(
-    request: Request, business_id: Id, staff: Worker, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def pre_assessment(request: Request, business_id: Id, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
     held_on = fields.day("held_on", "Pre-assessment date")
     months = fields.whole("months", "Months until the assessment", 1, MAX_MONTHS)
     typed = fields.typed("held_on", "months")
     if fields.errors or held_on is None or months is None:
         return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            assessment = record_pre_assessment(session, business_id, held_on, now, months)
-            record(
-                session,
-                staff,
-                "pre_assessment.record",
-                f"business {business_id}",
-                now,
-                held_on=held_on.isoformat(),
-                months=months,
-                assessment_on=assessment.scheduled_for.date().isoformat(),
-            )
-    except AssessmentError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)], typed=typed)
-    return done(
-        request,
-        f"/admin/businesses/{business_id}#assessment",
-        f"Pre-assessment recorded; the assessment is due {assessment.scheduled_for:%Y-%m-%d}.",
-    )
+
+    def schedule(session: Session, now: datetime) -> Done:
+        assessment = record_pre_assessment(session, business_id, held_on, now, months)
+        due = assessment.scheduled_for
+        detail = {
+            "held_on": held_on.isoformat(),
+            "months": months,
+            "assessment_on": due.date().isoformat(),
+        }
+        notice = f"Pre-assessment recorded; the assessment is due {due:%Y-%m-%d}."
+        target, url = f"business {business_id}", _section(business_id)
+        return Done("pre_assessment.record", target, url, notice, detail)
+
+    return staff_action(request, staff, schedule, refusal(request, staff, business_id, typed))
 
 
 @router.post("/assessments/{assessment_id}/outcome", response_model=None)
-def outcome(
-    request: Request, assessment_id: Id, staff: Worker, form: Form
-) -> HTMLResponse | RedirectResponse:
+def outcome(request: Request, assessment_id: Id, staff: Worker, form: Form) -> Response:
     runtime = runtime_of(request)
     with runtime.store.transaction() as session:
         assessment = session.get(Assessment, assessment_id)
@@ -73,37 +66,23 @@ def outcome(
     typed = fields.typed("outcome", "notes", limit=MAX_NOTES)
     if fields.errors:
         return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            record_assessment_outcome(session, assessment_id, result, notes, now)
-            record(
-                session,
-                staff,
-                "assessment.outcome",
-                f"business {business_id}",
-                now,
-                assessment=assessment_id,
-                outcome=result,
-            )
-    except AssessmentError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)], typed=typed)
-    return done(
-        request,
-        f"/admin/businesses/{business_id}#assessment",
-        f"Assessment outcome recorded: {OUTCOMES[result].lower()}.",
-    )
+
+    def record_outcome(session: Session, now: datetime) -> Done:
+        record_assessment_outcome(session, assessment_id, result, notes, now)
+        notice = f"Assessment outcome recorded: {OUTCOMES[result].lower()}."
+        detail = {"assessment": assessment_id, "outcome": result}
+        target, url = f"business {business_id}", _section(business_id)
+        return Done("assessment.outcome", target, url, notice, detail)
+
+    return staff_action(request, staff, record_outcome, refusal(request, staff, business_id, typed))
 
 
 @router.post("/businesses/{business_id}/seal", response_model=None)
-def seal(request: Request, business_id: Id, staff: Worker) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            business = award_seal(session, business_id, now)
-            record(session, staff, "seal.award", f"business {business_id}", now)
-            name = business.name
-    except AssessmentError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)])
-    return done(request, f"/admin/businesses/{business_id}#assessment", f"Seal awarded to {name}.")
+def seal(request: Request, business_id: Id, staff: Worker) -> Response:
+
+    def award(session: Session, now: datetime) -> Done:
+        name = award_seal(session, business_id, now).name
+        target, url = f"business {business_id}", _section(business_id)
+        return Done("seal.award", target, url, f"Seal awarded to {name}.")
+
+    return staff_action(request, staff, award, refusal(request, staff, business_id))

@@ -3,19 +3,21 @@ preview who gets it and what it costs in SMS, schedule it, and follow its delive
 
 from datetime import datetime
 
+from babel import Locale
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from admin.audit import record
 from admin.auth import Staff, runtime_of
+from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.programme import STAGE_LABELS
-from admin.web import done, page
+from admin.web import page
+from bot.capabilities import channel_names
 from bot.domain.broadcasts import (
-    CHANNELS,
     MAX_TEXT,
     BroadcastError,
     Segment,
@@ -26,11 +28,12 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.stage import STAGES
 from bot.models import Broadcast, Business, StaffUser
-from flows.countries import country_name
 from messages import LANGUAGES
+from messages.countries import country_name
 
 router = APIRouter()
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi"}
+# Each supported language's name in English, from Babel's locale data.
+LANGUAGE_NAMES = {code: Locale.parse("en").languages.get(code, code) for code in LANGUAGES}
 MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
 SHOWN = 100
 
@@ -54,7 +57,7 @@ def _compose(
         section="broadcasts",
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
         stages=[(code, STAGE_LABELS.get(code, code)) for code in STAGES],
-        channels=CHANNELS,
+        channels=channel_names(),
         countries=_countries(request),
         max_text=MAX_TEXT,
         now=runtime_of(request).clock.now(),
@@ -70,7 +73,7 @@ def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment |
         "countries": form.picked("countries", "Countries", countries),
         "stages": form.picked("stages", "Stages", STAGES),
         "languages": form.picked("languages", "Languages", LANGUAGES),
-        "channels": form.picked("channels", "Channels", CHANNELS),
+        "channels": form.picked("channels", "Channels", channel_names()),
         "overdue": form.raw("overdue") == "yes",
     }
     send_at = form.moment("send_at", "Sending time") if form.raw("send_at").strip() else None
@@ -126,33 +129,29 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
 
 
 @router.post("/broadcasts", response_model=None)
-def schedule(request: Request, staff: Worker, form: Form) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def schedule(request: Request, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
     countries = [code for code, _ in _countries(request)]
     texts, segment, send_at = _read(fields, countries)
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
-    now = runtime.clock.now()
     assert send_at is None or isinstance(send_at, datetime)
-    try:
-        with runtime.store.transaction() as session:
-            broadcast = create_broadcast(session, texts, segment, send_at, now, staff.id)
-            record(
-                session,
-                staff,
-                "broadcast.schedule",
-                f"broadcast {broadcast.id}",
-                now,
-                send_at=broadcast.send_at.isoformat(),
-                segment=broadcast.segment,
-                languages=sorted(broadcast.texts),
-            )
-            broadcast_id, when = broadcast.id, broadcast.send_at
-    except BroadcastError as error:
-        return _compose(request, staff, 400, errors=[str(error)], typed=_typed(fields))
-    notice = f"Broadcast scheduled for {when:%Y-%m-%d %H:%M} UTC."
-    return done(request, f"/admin/broadcasts/{broadcast_id}", notice)
+
+    def schedule_it(session: Session, now: datetime) -> Done:
+        broadcast = create_broadcast(session, texts, segment, send_at, now, staff.id)
+        detail = {
+            "send_at": broadcast.send_at.isoformat(),
+            "segment": broadcast.segment,
+            "languages": sorted(broadcast.texts),
+        }
+        notice = f"Broadcast scheduled for {broadcast.send_at:%Y-%m-%d %H:%M} UTC."
+        target, url = f"broadcast {broadcast.id}", f"/admin/broadcasts/{broadcast.id}"
+        return Done("broadcast.schedule", target, url, notice, detail)
+
+    def refused(error: str) -> HTMLResponse:
+        return _compose(request, staff, 400, errors=[error], typed=_typed(fields))
+
+    return staff_action(request, staff, schedule_it, refused)
 
 
 @router.get("/broadcasts/{broadcast_id}")
@@ -182,13 +181,11 @@ def progress(request: Request, broadcast_id: Id, staff: Viewer) -> HTMLResponse:
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel", response_model=None)
-def cancel(request: Request, broadcast_id: Id, staff: Worker) -> RedirectResponse:
-    runtime = runtime_of(request)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            cancel_broadcast(session, broadcast_id, now)
-            record(session, staff, "broadcast.cancel", f"broadcast {broadcast_id}", now)
-    except BroadcastError:
-        raise HTTPException(404) from None
-    return done(request, f"/admin/broadcasts/{broadcast_id}", "Broadcast cancelled.")
+def cancel(request: Request, broadcast_id: Id, staff: Worker) -> Response:
+
+    def cancel_it(session: Session, now: datetime) -> Done:
+        cancel_broadcast(session, broadcast_id, now)
+        target, url = f"broadcast {broadcast_id}", f"/admin/broadcasts/{broadcast_id}"
+        return Done("broadcast.cancel", target, url, "Broadcast cancelled.")
+
+    return staff_action(request, staff, cancel_it)

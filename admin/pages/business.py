@@ -1,7 +1,7 @@
 """One business: details, stage and timeline, supply chain, self-assessment, items, assessment,
 seal and the leader's conversation. Every change goes through the journey's domain functions."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -157,6 +157,18 @@ def business_page(
         **values,
         **context,
     )
+
+
+def refusal(
+    request: Request, staff: Staff, business_id: int, typed: Mapping[str, object] | None = None
+) -> Callable[[str], HTMLResponse]:
+    """How a staff action on this business shows what the domain refused: the page again, with
+    the message and what was typed."""
+
+    def refused(error: str) -> HTMLResponse:
+        return business_page(request, staff, business_id, 400, errors=[error], typed=typed or {})
+
+    return refused
 
 
 @router.get("/businesses/{business_id}")

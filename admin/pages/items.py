@@ -1,18 +1,19 @@
 """Remediation and corrective-action items from the console: create, edit, mark verified."""
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from datetime import datetime
 
-from admin.audit import record
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
 from admin.auth import runtime_of
+from admin.changes import Done, staff_action
 from admin.deps import Form, Id, Worker
 from admin.forms import Fields
-from admin.pages.business import business_page
+from admin.pages.business import business_page, refusal
 from admin.programme import KINDS, SEVERITIES
-from admin.web import done
 from bot.domain.actions import (
     MAX_DESCRIPTION,
-    ActionError,
     create_action_item,
     update_action_item,
     verify_action_item,
@@ -31,11 +32,12 @@ def _business_of_item(request: Request, item_id: int) -> int:
         return item.business_id
 
 
+def _items(business_id: int) -> str:
+    return f"/admin/businesses/{business_id}#items"
+
+
 @router.post("/businesses/{business_id}/items", response_model=None)
-def create_item(
-    request: Request, business_id: Id, staff: Worker, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def create_item(request: Request, business_id: Id, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
     kind = fields.choice("kind", "Kind", KINDS)
     severity = fields.choice("severity", "Severity", SEVERITIES)
@@ -44,35 +46,20 @@ def create_item(
     typed = fields.typed(*ITEM_FIELDS)
     if fields.errors or due_on is None:
         return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            item = create_action_item(
-                session, business_id, kind, severity, description, due_on, now, staff_id=staff.id
-            )
-            record(
-                session,
-                staff,
-                "item.create",
-                f"business {business_id}",
-                now,
-                item=item.id,
-                kind=kind,
-                severity=severity,
-                due_on=due_on.isoformat(),
-            )
-    except ActionError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)], typed=typed)
-    return done(
-        request, f"/admin/businesses/{business_id}#items", "Item added; the leader has been told."
-    )
+
+    def create(session: Session, now: datetime) -> Done:
+        item = create_action_item(
+            session, business_id, kind, severity, description, due_on, now, staff_id=staff.id
+        )
+        detail = {"item": item.id, "kind": kind, "severity": severity, "due_on": due_on.isoformat()}
+        notice = "Item added; the leader has been told."
+        return Done("item.create", f"business {business_id}", _items(business_id), notice, detail)
+
+    return staff_action(request, staff, create, refusal(request, staff, business_id, typed))
 
 
 @router.post("/items/{item_id}", response_model=None)
-def edit_item(
-    request: Request, item_id: Id, staff: Worker, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def edit_item(request: Request, item_id: Id, staff: Worker, form: Form) -> Response:
     business_id = _business_of_item(request, item_id)
     fields = Fields(form)
     severity = fields.choice("severity", "Severity", SEVERITIES)
@@ -80,36 +67,26 @@ def edit_item(
     due_on = fields.day("due_on", "Due date")
     if fields.errors or due_on is None:
         return business_page(request, staff, business_id, 400, errors=fields.errors)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            update_action_item(
-                session, item_id, now, description=description, due_on=due_on, severity=severity
-            )
-            record(
-                session,
-                staff,
-                "item.edit",
-                f"business {business_id}",
-                now,
-                item=item_id,
-                severity=severity,
-                due_on=due_on.isoformat(),
-            )
-    except ActionError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)])
-    return done(request, f"/admin/businesses/{business_id}#items", "Item saved.")
+
+    def edit(session: Session, now: datetime) -> Done:
+        update_action_item(
+            session, item_id, now, description=description, due_on=due_on, severity=severity
+        )
+        detail = {"item": item_id, "severity": severity, "due_on": due_on.isoformat()}
+        return Done(
+            "item.edit", f"business {business_id}", _items(business_id), "Item saved.", detail
+        )
+
+    return staff_action(request, staff, edit, refusal(request, staff, business_id))
 
 
 @router.post("/items/{item_id}/verify", response_model=None)
-def verify_item(request: Request, item_id: Id, staff: Worker) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def verify_item(request: Request, item_id: Id, staff: Worker) -> Response:
     business_id = _business_of_item(request, item_id)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            verify_action_item(session, item_id, now)
-            record(session, staff, "item.verify", f"business {business_id}", now, item=item_id)
-    except ActionError as error:
-        return business_page(request, staff, business_id, 400, errors=[str(error)])
-    return done(request, f"/admin/businesses/{business_id}#items", "Item marked verified.")
+
+    def verify(session: Session, now: datetime) -> Done:
+        verify_action_item(session, item_id, now)
+        target, url = f"business {business_id}", _items(business_id)
+        return Done("item.verify", target, url, "Item marked verified.", {"item": item_id})
+
+    return staff_action(request, staff, verify, refusal(request, staff, business_id))

@@ -1,34 +1,21 @@
-"""Signing in and out, with a lock-out after repeated wrong passwords."""
+"""Signing in and out. The decisions (password, two-factor code, throttling) are bot/signin.py's;
+this page reads the form and the device cookie, and writes the session and the audit log."""
 
 import posixpath
-from datetime import timedelta
-from functools import cache
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from admin.audit import record
-from admin.auth import check_csrf, runtime_of, start_session
-from admin.deps import Form, Viewer
+from admin.auth import check_csrf, client_address, end_session, runtime_of, start_session
+from admin.deps import Form, SignedIn
 from admin.forms import Fields
 from admin.web import page
-from bot.models import StaffUser
-from bot.staff import MAX_PASSWORD, password_matches
-
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
-WRONG = "That email and password do not match an account."
+from bot import signin
+from bot.staff import MAX_PASSWORD
 
 router = APIRouter()
-
-
-@cache
-def _decoy() -> StaffUser:
-    """An account nobody has, checked for unknown emails so both answers take as long."""
-    from argon2 import PasswordHasher
-
-    return StaffUser(password_hash=PasswordHasher().hash("not a real account"))
+MAX_CODE = 20
 
 
 def safe_next(url: str) -> str:
@@ -47,47 +34,53 @@ def login_form(request: Request, next: str = "/admin/") -> HTMLResponse:
 @router.post("/login", dependencies=[Depends(check_csrf)], response_model=None)
 def login(request: Request, form: Form) -> HTMLResponse | RedirectResponse:
     runtime = runtime_of(request)
+    key: bytes = request.app.state.console_key
     fields = Fields(form)
     email = fields.raw("email").strip().lower()[:254]
-    password = fields.raw("password")[: MAX_PASSWORD + 1]
     target = safe_next(fields.raw("next"))
+    devices = signin.trusted_accounts(key, request.cookies.get(signin.DEVICE_COOKIE))
+    attempt = signin.Attempt(
+        email=email,
+        password=fields.raw("password")[: MAX_PASSWORD + 1],
+        code=fields.raw("code")[:MAX_CODE],
+        client=client_address(request),
+        trusted_accounts=devices,
+    )
     now = runtime.clock.now()
     with runtime.store.transaction() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email).with_for_update())
-        if user and user.locked_until and user.locked_until > now:
-            record(session, user.id, "login.refused_locked", email, now)
-            error = (
-                "Too many wrong passwords: this account is locked until "
-                f"{user.locked_until:%H:%M} UTC."
-            )
-        elif user and password_matches(user, password):
-            user.failed_logins, user.locked_until = 0, None
-            record(session, user.id, "login", email, now)
-            start_session(request, user.id)
-            return RedirectResponse(target, status_code=303)
-        elif user:
-            user.failed_logins += 1
-            error = WRONG
-            if user.failed_logins >= MAX_FAILURES:
-                user.failed_logins, user.locked_until = 0, now + LOCK_FOR
-                error = (
-                    f"{MAX_FAILURES} wrong passwords: this account is locked for "
-                    f"{LOCK_FOR.seconds // 60} minutes."
-                )
-            record(session, user.id, "login.failed", email, now)
-        else:
-            password_matches(_decoy(), password)
-            record(session, None, "login.failed", email, now)
-            error = WRONG
-    return page(
-        request, "login.html", None, status_code=401, errors=[error], email=email, next=target
+        outcome = signin.sign_in(session, attempt, now)
+        if outcome.action:
+            record(session, outcome.staff_id, outcome.action, email, now, **outcome.detail)
+        if outcome.user:
+            start_session(request, session, outcome.user.id, now)
+    if outcome.user is None:
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=outcome.status,
+            errors=[outcome.message],
+            email=email,
+            next=target,
+        )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        signin.DEVICE_COOKIE,
+        signin.device_token(key, outcome.user.id, devices),
+        max_age=int(signin.DEVICE_MAX_AGE.total_seconds()),
+        path="/admin",
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.public_base_url.startswith("https://"),
     )
+    return response
 
 
 @router.post("/logout", response_model=None)
-def logout(request: Request, staff: Viewer) -> RedirectResponse:
+def logout(request: Request, staff: SignedIn) -> RedirectResponse:
     runtime = runtime_of(request)
+    now = runtime.clock.now()
     with runtime.store.transaction() as session:
-        record(session, staff, "logout", staff.email, runtime.clock.now())
-    request.session.clear()
+        end_session(request, session, now)
+        record(session, staff, "logout", staff.email, now)
     return RedirectResponse("/admin/login", status_code=303)

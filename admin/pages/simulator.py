@@ -11,8 +11,8 @@ from admin.auth import Staff, runtime_of
 from admin.deps import Form, Worker
 from admin.forms import Fields
 from admin.web import page
+from bot.channels.provider import Inbound
 from bot.channels.simulator import CHANNEL, take_pending
-from bot.engine import Inbound
 from bot.models import Contact, InboundMessage, OutboundMessage
 from bot.phones import to_e164
 

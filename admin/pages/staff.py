@@ -1,36 +1,47 @@
-"""Staff accounts: administrators create them, change roles and lift lock-outs."""
+"""Staff accounts: administrators create them, change roles, sign an account out everywhere,
+turn off a lost phone's two-factor and clear the failed sign-ins counted against an email."""
+
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from admin.audit import record
 from admin.auth import Staff, runtime_of
+from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id
 from admin.forms import Fields
-from admin.web import done, page
+from admin.web import page
+from bot import signin, staff_sessions
 from bot.models import StaffUser
 from bot.staff import (
     MAX_PASSWORD,
     MIN_PASSWORD,
     ROLES,
-    StaffError,
+    account,
     change_role,
     create_staff,
-    unlock,
+    reset_two_factor,
+    sign_out_everywhere,
 )
 
 router = APIRouter()
 ROLE_CHOICES = {role: role for role in ROLES}
+_TYPED = {"email": "", "role": "staff"}
 
 
 def _page(
     request: Request, staff: Staff, status_code: int = 200, **context: object
 ) -> HTMLResponse:
     runtime = runtime_of(request)
+    now = runtime.clock.now()
     with runtime.store.transaction() as session:
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
-    context.setdefault("typed", {"email": "", "role": "staff"})
+        sessions = staff_sessions.open_counts(session, now)
+        failures = signin.recent_failures(session, (user.email for user in accounts), now)
+    context.setdefault("typed", _TYPED)
     return page(
         request,
         "staff.html",
@@ -38,12 +49,20 @@ def _page(
         status_code=status_code,
         section="staff",
         accounts=accounts,
+        sessions=sessions,
+        failures=failures,
         roles=ROLES,
-        now=runtime.clock.now(),
         min_password=MIN_PASSWORD,
         max_password=MAX_PASSWORD,
         **context,
     )
+
+
+def _refusal(
+    request: Request, staff: Staff, typed: dict[str, str] | None = None
+) -> Callable[[str], HTMLResponse]:
+    """The staff page again, with what the domain refused."""
+    return lambda error: _page(request, staff, 400, errors=[error], typed=typed or _TYPED)
 
 
 @router.get("/staff")
@@ -52,8 +71,7 @@ def staff_accounts(request: Request, staff: Admin) -> HTMLResponse:
 
 
 @router.post("/staff", response_model=None)
-def create_account(request: Request, staff: Admin, form: Form) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def create_account(request: Request, staff: Admin, form: Form) -> Response:
     fields = Fields(form)
     email = fields.text("email", "Email", 254)
     role = fields.choice("role", "Role", ROLE_CHOICES)
@@ -61,45 +79,59 @@ def create_account(request: Request, staff: Admin, form: Form) -> HTMLResponse |
     typed = {"email": email, "role": role or "staff"}
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = create_staff(session, email, role, password, now)
-            record(session, staff, "staff.create", user.email, now, role=role)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)], typed=typed)
-    return done(request, "/admin/staff", f"Created the {role} account {user.email}.")
+
+    def create(session: Session, now: datetime) -> Done:
+        user = create_staff(session, email, role, password, now)
+        notice = f"Created the {role} account {user.email}."
+        return Done("staff.create", user.email, "/admin/staff", notice, {"role": role})
+
+    return staff_action(request, staff, create, _refusal(request, staff, typed))
 
 
 @router.post("/staff/{staff_id}/role", response_model=None)
-def set_role(
-    request: Request, staff_id: Id, staff: Admin, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
+def set_role(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
     fields = Fields(form)
     role = fields.choice("role", "Role", ROLE_CHOICES)
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = change_role(session, staff_id, role)
-            record(session, staff, "staff.role", user.email, now, role=role)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)])
-    return done(request, "/admin/staff", f"{user.email} is now {role}.")
+
+    def set_it(session: Session, now: datetime) -> Done:
+        user = change_role(session, staff_id, role, now)
+        notice = f"{user.email} is now {role}."
+        return Done("staff.role", user.email, "/admin/staff", notice, {"role": role})
+
+    return staff_action(request, staff, set_it, _refusal(request, staff))
+
+
+@router.post("/staff/{staff_id}/sign-out", response_model=None)
+def sign_out(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    def end_them(session: Session, now: datetime) -> Done:
+        user, ended = sign_out_everywhere(session, staff_id, now)
+        notice = (
+            f"{user.email} is signed out everywhere ({ended} session{'s' * (ended != 1)} ended)."
+        )
+        detail = {"sessions_ended": ended}
+        return Done("staff.sign_out_everywhere", user.email, "/admin/staff", notice, detail)
+
+    return staff_action(request, staff, end_them, _refusal(request, staff))
+
+
+@router.post("/staff/{staff_id}/two-factor/reset", response_model=None)
+def two_factor_reset(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    def reset(session: Session, now: datetime) -> Done:
+        user = reset_two_factor(session, staff_id, now)
+        notice = f"Two-factor sign-in is off for {user.email}; they can enrol a new phone."
+        return Done("two_factor.reset", user.email, "/admin/staff", notice)
+
+    return staff_action(request, staff, reset, _refusal(request, staff))
 
 
 @router.post("/staff/{staff_id}/unlock", response_model=None)
-def unlock_account(
-    request: Request, staff_id: Id, staff: Admin, form: Form
-) -> HTMLResponse | RedirectResponse:
-    runtime = runtime_of(request)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            user = unlock(session, staff_id)
-            record(session, staff, "staff.unlock", user.email, now)
-    except StaffError as error:
-        return _page(request, staff, 400, errors=[str(error)])
-    return done(request, "/admin/staff", f"{user.email} can sign in again.")
+def unlock_account(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    def lift(session: Session, _: datetime) -> Done:
+        user = account(session, staff_id)
+        cleared = signin.clear_email(session, user.email)
+        notice = f"Failed sign-ins for {user.email} cleared: any browser may try again."
+        return Done("staff.unlock", user.email, "/admin/staff", notice, {"cleared": cleared})
+
+    return staff_action(request, staff, lift, _refusal(request, staff))

@@ -1,28 +1,32 @@
 """Worker surveys: open one for a business (standard questions or a written definition), share
 its join code, close it, and read results that withhold any group under the minimum size."""
 
-import json
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from admin.audit import record
 from admin.auth import Staff, runtime_of
+from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
-from admin.web import done, page
+from admin.web import page
+from bot.domain.errors import NotFound
 from bot.domain.surveys import (
     MAX_TITLE,
     MIN_GROUP,
+    SKIPPED,
     SurveyError,
     close_survey,
     default_definition,
     open_survey,
+    parse_definition,
     survey_results,
 )
-from bot.models import Business, Survey, SurveyResponse
+from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
@@ -47,6 +51,13 @@ def _list_page(
         businesses = session.execute(
             select(Business.id, Business.name).order_by(Business.name)
         ).all()
+        waiting = dict(
+            session.execute(
+                select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(
+                    PendingResponse.survey_id
+                )
+            ).all()
+        )
     context.setdefault("typed", {})
     return page(
         request,
@@ -55,6 +66,7 @@ def _list_page(
         status_code=status_code,
         section="surveys",
         surveys=surveys,
+        waiting=waiting,
         businesses=businesses,
         questions=_standard_questions(),
         max_title=MAX_TITLE,
@@ -68,9 +80,8 @@ def surveys(request: Request, staff: Viewer) -> HTMLResponse:
 
 
 @router.post("/surveys", response_model=None)
-def open_new(request: Request, staff: Worker, form: Form) -> HTMLResponse | RedirectResponse:
+def open_new(request: Request, staff: Worker, form: Form) -> Response:
     """Open a survey: the ticked standard questions, or a complete definition written as JSON."""
-    runtime = runtime_of(request)
     fields = Fields(form)
     business_id = fields.whole("business_id", "Business", 1, 2**31 - 1)
     title = fields.text("title", "Title", MAX_TITLE, required=False)
@@ -81,11 +92,9 @@ def open_new(request: Request, staff: Worker, form: Form) -> HTMLResponse | Redi
     definition = None
     if written:
         try:
-            definition = json.loads(written)
-        except ValueError as error:
-            fields.errors.append(f"The definition is not valid JSON: {error}.")
-        except RecursionError:
-            fields.errors.append("The definition is nested too deeply to be a survey.")
+            definition = parse_definition(written)
+        except SurveyError as error:
+            fields.errors.append(str(error))
     else:
         standard = default_definition()["questions"]
         chosen = [q for q in standard if q["key"] in ticked]
@@ -94,26 +103,21 @@ def open_new(request: Request, staff: Worker, form: Form) -> HTMLResponse | Redi
         definition = {"questions": chosen}
     if fields.errors or business_id is None:
         return _list_page(request, staff, 400, errors=fields.errors, typed=typed)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            survey = open_survey(session, business_id, now, definition, title)
-            record(
-                session,
-                staff,
-                "survey.open",
-                f"business {business_id}",
-                now,
-                survey=survey.id,
-                code=survey.code,
-                questions=len(survey.definition["questions"]),
-            )
-            survey_id, code = survey.id, survey.code
-    except SurveyError as error:
-        return _list_page(request, staff, 400, errors=[str(error)], typed=typed)
-    return done(
-        request, f"/admin/surveys/{survey_id}", f"Survey open: workers join with code {code}."
-    )
+
+    def open_it(session: Session, now: datetime) -> Done:
+        survey = open_survey(session, business_id, now, definition, title)
+        questions = len(survey.definition["questions"])
+        detail = {"survey": survey.id, "code": survey.code, "questions": questions}
+        url, notice = (
+            f"/admin/surveys/{survey.id}",
+            f"Survey open: workers join with code {survey.code}.",
+        )
+        return Done("survey.open", f"business {business_id}", url, notice, detail)
+
+    def refused(error: str) -> HTMLResponse:
+        return _list_page(request, staff, 400, errors=[error], typed=typed)
+
+    return staff_action(request, staff, open_it, refused)
 
 
 @router.get("/surveys/{survey_id}")
@@ -121,7 +125,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
     with runtime_of(request).store.transaction() as session:
         try:
             results = survey_results(session, survey_id)
-        except SurveyError:
+        except NotFound:
             raise HTTPException(404) from None
         business = session.get(Business, results.business_id)
     charts = [
@@ -129,7 +133,10 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
             question,
             horizontal_bars(
                 question.text,
-                list(zip(question.options, question.counts, strict=True)),
+                [
+                    *zip(question.options, question.counts, strict=True),
+                    (SKIPPED, question.skipped or 0),
+                ],
                 width=SURVEY_CHART_WIDTH,
             )
             if question.counts is not None
@@ -150,13 +157,12 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
 
 
 @router.post("/surveys/{survey_id}/close", response_model=None)
-def close(request: Request, survey_id: Id, staff: Worker) -> RedirectResponse:
-    runtime = runtime_of(request)
-    now = runtime.clock.now()
-    try:
-        with runtime.store.transaction() as session:
-            closed = close_survey(session, survey_id, now)
-            record(session, staff, "survey.close", f"survey {survey_id}", now, code=closed.code)
-    except SurveyError:
-        raise HTTPException(404) from None
-    return done(request, f"/admin/surveys/{survey_id}", "Survey closed: nobody new can join.")
+def close(request: Request, survey_id: Id, staff: Worker) -> Response:
+
+    def close_it(session: Session, now: datetime) -> Done:
+        code = close_survey(session, survey_id, now).code
+        notice = "Survey closed: nobody new can join."
+        url = f"/admin/surveys/{survey_id}"
+        return Done("survey.close", f"survey {survey_id}", url, notice, {"code": code})
+
+    return staff_action(request, staff, close_it)

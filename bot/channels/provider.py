@@ -1,8 +1,26 @@
-"""What the sender hands a provider adapter, and the four ways a hand-over can end."""
+"""The channel boundary: what an adapter hands the engine (`Inbound`), what the sender hands an
+adapter (`Outgoing`), the four ways a hand-over can end, and what a channel module registers
+(`Channel`: its capabilities, banner, lanes, webhooks and delivery words)."""
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from bot.capabilities import Capabilities
+from bot.settings import Settings
+from messages.render import Rendered
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as every channel adapter hands it over, whatever the provider."""
+
+    channel: str
+    address: str
+    provider_id: str
+    text: str
+    media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,14 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
+class Redacting(Provider, Protocol):
+    """A provider that can empty the body it keeps of a message once the message is final (a
+    channel whose capabilities say `redacts`): Accepted when done, Failed when it has no such
+    message, Retry otherwise."""
+
+    def redact(self, provider_id: str) -> Result: ...
+
+
 @dataclass(frozen=True)
 class Lane:
     """One paced stream of messages: a channel through one sender identity at a fixed rate."""
@@ -72,3 +98,101 @@ class Lane:
     provider: Provider
     # Telegram allows about one message a second into one chat.
     per_chat_gap_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A provider's report on a message we handed it, in the provider's own words."""
+
+    provider_id: str
+    status: str
+    error_code: str | None
+    outbound_id: int | None  # our row's id, when the report's address carries it
+
+
+class Fields(Protocol):
+    """A form or a query string as the web framework parsed it, repeated keys kept."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """One request to a channel's webhook, free of any web framework."""
+
+    url: str  # the public address the provider called (PUBLIC_BASE_URL, path and query)
+    headers: Mapping[str, str]  # lower-case names
+    query: Fields  # repeated keys kept
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The webhook's HTTP answer."""
+
+    status: int = 200
+    media_type: str | None = None
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a webhook request brought for the shared machinery: a message for the engine, a
+    delivery report to record, or both; then `answer`, given the replies as rendered (for a
+    channel that answers in the webhook's own response), builds the HTTP answer."""
+
+    inbound: Inbound | None = None
+    report: DeliveryReport | None = None
+    answer: Callable[[Sequence[Rendered]], Answer] = lambda _: Answer(204)
+
+
+class Refused(Exception):
+    """A webhook request the channel will not take: the status and a short reason given back."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class MalformedPayload(Refused):
+    """A payload the channel cannot use (400); the message is the short reason given back."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One address under /webhooks that a provider posts to.
+
+    The shared machinery answers 404 with `off` (what to set) while `off(settings)` says so,
+    then calls `check_headers` (a secret in a header, before the body is read), refuses any
+    other content type than `content_type` (415) and bodies over its limit (413), and hands
+    the body to `read`, which checks a signature and parses. Both raise Refused.
+    """
+
+    path: str
+    content_type: str
+    off: Callable[[Settings], str | None]
+    read: Callable[[WebhookCall, Settings], Arrival]
+    check_headers: Callable[[Mapping[str, str], Settings], None] = lambda _, __: None
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Everything one channel module registers (bot/channels/registry.py): the webhooks
+    router, the sender's lanes, the scheduler, the renderer and delivery reports read these,
+    and the engine and the domain never name a channel."""
+
+    capabilities: Mapping[str, Capabilities]  # name -> what it does; one module may run several
+    banner: Callable[[Settings], list[str]]  # one line per name: on, or what to set
+    lanes: Callable[[Settings], list[Lane]] = lambda _: []
+    webhooks: tuple[Webhook, ...] = ()
+    # A delivery report's words -> (our status or None when it means nothing to us, opted out).
+    delivery_status: Callable[[str, str | None], tuple[str | None, bool]] = lambda _, __: (
+        None,
+        False,
+    )

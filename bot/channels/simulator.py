@@ -4,6 +4,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.capabilities import Capabilities
+from bot.channels.provider import Channel
 from bot.db import Store
 from bot.models import OutboundMessage
 
@@ -28,3 +30,11 @@ def take_pending(store: Store, address: str, now: datetime) -> list[OutboundMess
         for row in rows:
             row.status, row.sent_at = "delivered", now
         return rows
+
+
+ADAPTER = Channel(
+    # Numbered lines like SMS; no sender: the chat reads its own rows back (take_pending).
+    # Staff practise here: survey answers given on it never count.
+    capabilities={CHANNEL: Capabilities(media=True, paced=False, practice=True)},
+    banner=lambda _: ["simulator: on (python -m bot chat)"],
+)

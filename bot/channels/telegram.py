@@ -1,24 +1,32 @@
 """Telegram: updates in (webhook or long polling), messages with buttons out, via
 python-telegram-bot.
 
-The adapter only translates. A chat is the contact `telegram:<chat_id>`; an update's id is the
+The adapter only translates, and owns all of Telegram's vocabulary: the webhook's secret
+header and JSON updates, the button keyboard, the API's errors, the paced lane and the
+start-up banner (`ADAPTER`). A chat is the contact `telegram:<chat_id>`; an update's id is the
 message id the engine dedupes on; a button press is handled as the number it carries.
 """
 
 import asyncio
 import contextlib
+import hmac
+import json
+import logging
 import re
 import signal
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -31,22 +39,40 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
-from bot.channels.provider import Accepted, Failed, Outgoing, Result, Retry, Unknown
-from bot.engine import Inbound
+from bot.capabilities import Capabilities
+from bot.channels.provider import (
+    Accepted,
+    Answer,
+    Arrival,
+    Channel,
+    Failed,
+    Inbound,
+    Lane,
+    MalformedPayload,
+    Outgoing,
+    Refused,
+    Result,
+    Retry,
+    Unknown,
+    Webhook,
+    WebhookCall,
+)
 from bot.settings import Settings
 
 CHANNEL = "telegram"
 PREFIX = "telegram:"
 WEBHOOK_PATH = "/webhooks/telegram"
+JSON = "application/json"
 UPDATES = ["message", "callback_query"]
 # Telegram's ids fit in 52 bits; anything bigger is not from Telegram.
 _MAX_ID = 2**52
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+log = logging.getLogger(__name__)
 
 
-class BadUpdate(ValueError):
+class BadUpdate(MalformedPayload):
     """An update we cannot use; the message is the short reason given back."""
 
 
@@ -94,46 +120,199 @@ class Received:
     callback_query_id: str | None = None
 
 
-def parse_update(data: object) -> Received:
-    """An update from Telegram, translated; updates we do not serve (edits, groups) are None."""
-    if not isinstance(data, dict):
-        raise BadUpdate("an update is a JSON object")
+# -- the fields we read from an update, checked before the library parses it ---------------
+#
+# Telegram omits an optional field rather than sending null, so a field that is present must
+# hold its type. Fields we do not read are dropped unseen: Telegram adds fields over time.
+
+_T = TypeVar("_T")
+
+
+def _not_null(value: _T | None) -> _T:
+    if value is None:
+        raise PydanticCustomError("null", "null")
+    return value
+
+
+def _button_data(value: str) -> str:
+    """Telegram carries at most 64 bytes of UTF-8 from a button (ours carry a number)."""
     try:
-        update = Update.de_json(data, None)
-    except Exception as error:  # the library's parsers raise whatever the bad field causes
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: not something Telegram can send
+        raise PydanticCustomError("button_data", "not UTF-8") from None
+    if size > 64:
+        raise PydanticCustomError("button_data", "over 64 bytes")
+    return value
+
+
+# Present means not null: `Maybe[X]` is a field that may be absent but, if given, is an X.
+Maybe = Annotated[_T | None, AfterValidator(_not_null)]
+_Id = Annotated[int, Field(ge=0, lt=_MAX_ID)]
+_ChatId = Annotated[int, Field(gt=-_MAX_ID, lt=_MAX_ID)]
+_Size = Annotated[int, Field(ge=0, lt=_MAX_ID)]  # bytes, pixels, seconds
+_Date = Annotated[int, Field(ge=0, lt=2**32)]  # Unix time; 0 marks a message no longer shown
+_Token = Annotated[str, Field(pattern=r"^[!-~]{1,256}$")]  # file and query ids: plain ASCII
+_Word = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]  # "private", "group", ...
+_Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$")]
+_Name = Annotated[str, Field(min_length=1, max_length=256)]
+_ButtonData = Annotated[str, AfterValidator(_button_data)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _User(_Shape):
+    id: _Id
+    is_bot: bool
+    first_name: _Name
+    language_code: Maybe[_Language] = None
+
+
+class _Chat(_Shape):
+    id: _ChatId
+    type: _Word
+
+
+class _File(_Shape):
+    file_id: _Token
+    file_unique_id: _Token
+    file_size: Maybe[_Size] = None
+
+
+class _Photo(_File):
+    width: _Size
+    height: _Size
+
+
+class _Sound(_File):
+    duration: _Size
+
+
+class _Video(_Photo):
+    duration: _Size
+
+
+class _Message(_Shape):
+    message_id: _Id
+    date: _Date
+    chat: _Chat
+    sender: Maybe[_User] = Field(None, alias="from")
+    text: Maybe[str] = None  # any text, any length: answering it is the engine's work
+    caption: Maybe[str] = None
+    photo: Maybe[Annotated[list[_Photo], Field(min_length=1, max_length=32)]] = None
+    document: Maybe[_File] = None
+    audio: Maybe[_Sound] = None
+    voice: Maybe[_Sound] = None
+    video: Maybe[_Video] = None
+
+
+class _CallbackQuery(_Shape):
+    id: _Token
+    sender: _User = Field(alias="from")
+    chat_instance: _Token
+    data: Maybe[_ButtonData] = None
+    message: Maybe[_Message] = None
+
+
+class _Update(_Shape):
+    update_id: _Id
+    message: Maybe[_Message] = None
+    edited_message: Maybe[_Message] = None
+    callback_query: Maybe[_CallbackQuery] = None
+
+
+# What is wrong with a field, by pydantic's error type; anything else is "malformed".
+_PROBLEMS = {
+    "missing": "is missing",
+    "null": "is null",
+    "int_type": "is not a whole number",
+    "string_type": "is not a string",
+    "bool_type": "is not true or false",
+    "model_type": "is not an object",
+    "list_type": "is not a list",
+    "greater_than": "is out of range",
+    "greater_than_equal": "is out of range",
+    "less_than": "is out of range",
+    "less_than_equal": "is out of range",
+    "too_short": "is too short",
+    "string_too_short": "is too short",
+    "too_long": "is too long",
+    "string_too_long": "is too long",
+}
+
+
+def _reason(error: ValidationError) -> str:
+    """The first problem, naming the field by its path in the update: `message.chat.id`."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    if not first["loc"]:
+        return "an update is a JSON object"
+    path = ".".join(str(part) for part in first["loc"])
+    return f"{path} {_PROBLEMS.get(first['type'], 'is malformed')}"
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise BadUpdate("a JSON key is given twice")
+    return data
+
+
+def parse_body(body: bytes) -> Received:
+    """A webhook's body: JSON holding one update."""
+    try:
+        data = json.loads(body, object_pairs_hook=_refuse_repeated_keys)
+    except BadUpdate:
+        raise
+    except (ValueError, RecursionError):
+        raise BadUpdate("body is not JSON") from None
+    return parse_update(data)
+
+
+def parse_update(data: object) -> Received:
+    """An update from Telegram, translated; updates we do not serve (edits, groups) are None.
+
+    Every field we read is checked for type and range first, and only those fields reach the
+    library's parser, so nothing in an update can surprise it.
+    """
+    try:
+        checked = _Update.model_validate(data)
+    except ValidationError as error:
+        raise BadUpdate(_reason(error)) from None
+    kinds = (checked.message, checked.edited_message, checked.callback_query)
+    if sum(kind is not None for kind in kinds) > 1:
+        raise BadUpdate("an update carries one message or button press, not several")
+    try:
+        update = Update.de_json(checked.model_dump(by_alias=True, exclude_unset=True), None)
+    except Exception as error:  # checked above; this guards against the library changing
         raise BadUpdate("not a Telegram update") from error
-    return translate(update)
+    return _translate(update)
 
 
-def translate(update: Update) -> Received:
-    if not isinstance(update.update_id, int) or not 0 <= update.update_id < _MAX_ID:
-        raise BadUpdate("update_id is missing or malformed")
+def _translate(update: Update) -> Received:
     provider_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
         message = query.message
-        data = query.data if isinstance(query.data, str) else ""
-        if message is None or message.chat.type != "private":
-            return Received(None, str(query.id))
-        return Received(_inbound(message.chat.id, provider_id, data), str(query.id))
+        if message is None or message.chat.type != ChatType.PRIVATE:
+            return Received(None, query.id)
+        return Received(_inbound(message.chat.id, provider_id, query.data or ""), query.id)
     message = update.message
-    if message is None or message.chat.type != "private":
+    if message is None or message.chat.type != ChatType.PRIVATE:
         return Received(None)
     text = message.text or message.caption or ""
     return Received(_inbound(message.chat.id, provider_id, text, _media(message)))
 
 
-def _inbound(chat_id: object, provider_id: str, text: str, media: tuple[str, ...] = ()) -> Inbound:
-    if not isinstance(chat_id, int) or not -_MAX_ID < chat_id < _MAX_ID:
-        raise BadUpdate("chat id is missing or malformed")
+def _inbound(chat_id: int, provider_id: str, text: str, media: tuple[str, ...] = ()) -> Inbound:
     return Inbound(CHANNEL, f"{PREFIX}{chat_id}", provider_id, text, media)
 
 
-def _media(message: Any) -> tuple[str, ...]:
-    """Photos and files by their Telegram file id (a download URL would carry the bot token)."""
-    files = [message.photo[-1]] if message.photo else []
-    files += [item for item in (message.document, message.video, message.voice) if item]
-    return tuple(f"telegram-file:{item.file_id}" for item in files)
+def _media(message: Message) -> tuple[str, ...]:
+    """Photos (the largest size) and files by their Telegram file id (a download URL would
+    carry the bot token)."""
+    files = (*message.photo[-1:], message.document, message.audio, message.video, message.voice)
+    return tuple(f"telegram-file:{item.file_id}" for item in files if item is not None)
 
 
 def chat_id_of(address: str) -> int | None:
@@ -249,9 +428,7 @@ async def poll(
         offset: int | None = None
         failures = 0
         while not stop.is_set():
-            fetch = asyncio.ensure_future(
-                bot.get_updates(offset, timeout=wait_seconds, allowed_updates=UPDATES)
-            )
+            fetch = asyncio.ensure_future(_fetch_updates(bot, offset, wait_seconds))
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -267,23 +444,104 @@ async def poll(
                 await asyncio.sleep(min(30, 2**failures))  # the network, not a schedule
                 continue
             failures = 0
-            for update in updates:
+            for data in updates:
                 try:
-                    await _handle_polled(bot, update, handle)
+                    await _handle_polled(bot, data, handle)
                 except SQLAlchemyError:
                     failures += 1  # the store is down: ask for this update again shortly
                     await asyncio.sleep(min(30, 2**failures))
                     break
-                offset = update.update_id + 1
+                update_id = _update_id_of(data)
+                if update_id is None:  # cannot ask past it: do not ask again at once
+                    failures += 1
+                    await asyncio.sleep(min(30, 2**failures))
+                else:
+                    offset = update_id + 1
 
 
-async def _handle_polled(bot: Bot, update: Update, handle: Callable[[Inbound], object]) -> None:
+async def _fetch_updates(bot: Bot, offset: int | None, wait_seconds: int) -> list[object]:
+    """The updates as Telegram sent them, so each is checked like a webhook's: the library's
+    own get_updates parses the whole batch at once, and one malformed update would sink it."""
+    arguments: dict[str, object] = {"timeout": wait_seconds, "allowed_updates": UPDATES}
+    if offset is not None:
+        arguments["offset"] = offset
+    with warnings.catch_warnings():  # it suggests get_updates, which we mean not to use
+        warnings.simplefilter("ignore", PTBUserWarning)
+        result = await bot.do_api_request(
+            "getUpdates", api_kwargs=arguments, read_timeout=wait_seconds + 15
+        )
+    return result if isinstance(result, list) else []
+
+
+def _update_id_of(data: object) -> int | None:
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        return None
+    return update_id if 0 <= update_id < _MAX_ID else None
+
+
+async def _handle_polled(bot: Bot, data: object, handle: Callable[[Inbound], object]) -> None:
+    """One polled update: a malformed one is logged and skipped, as a webhook would refuse it."""
     try:
-        received = translate(update)
-    except BadUpdate:
+        received = parse_update(data)
+    except BadUpdate as error:
+        log.warning("skipped a malformed Telegram update: %s", error)
         return
     if received.inbound is not None:
         await asyncio.to_thread(handle, received.inbound)
     if received.callback_query_id is not None:
         with contextlib.suppress(TelegramError):
             await bot.answer_callback_query(received.callback_query_id)
+
+
+def _off(settings: Settings) -> str | None:
+    """Why the webhook answers 404: what to set to turn it on."""
+    if webhook_is_on(settings):
+        return None
+    return "Telegram is off: set TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET"
+
+
+def _check_secret(headers: Mapping[str, str], settings: Settings) -> None:
+    """Only Telegram knows the secret we gave it with setWebhook. Raises Refused (403)."""
+    given = headers.get("x-telegram-bot-api-secret-token", "").encode("latin-1")
+    if not hmac.compare_digest(given, settings.telegram_webhook_secret.encode("utf-8")):
+        raise Refused(403, "wrong or missing secret token")
+
+
+def _read_update(call: WebhookCall, _: Settings) -> Arrival:
+    """A Telegram update. A button press is acknowledged in the answer itself (Telegram runs
+    a method given in a webhook's answer), which stops the button's spinner."""
+    received = parse_body(call.body)
+    answer = {}
+    if received.callback_query_id is not None:
+        answer = {"method": "answerCallbackQuery", "callback_query_id": received.callback_query_id}
+    body = json.dumps(answer).encode()
+    return Arrival(inbound=received.inbound, answer=lambda _: Answer(200, JSON, body))
+
+
+def lanes(settings: Settings) -> list[Lane]:
+    """The whole bot is one paced lane, with about a second between messages to one chat."""
+    if not is_on(settings):
+        return []
+    gap = 1.0 / settings.telegram_per_chat_per_second
+    provider = TelegramProvider(settings)
+    return [
+        Lane(CHANNEL, CHANNEL, settings.telegram_per_second, provider, per_chat_gap_seconds=gap)
+    ]
+
+
+def banner(settings: Settings) -> list[str]:
+    """Whether Telegram sends and takes webhooks, and what to set when it does not."""
+    if webhook_is_on(settings):
+        return ["Telegram: on (webhook and sending)"]
+    if is_on(settings):
+        return ["Telegram: sending on; webhook off (set TELEGRAM_WEBHOOK_SECRET)"]
+    return ["Telegram: off (set TELEGRAM_BOT_TOKEN)"]
+
+
+ADAPTER = Channel(
+    capabilities={CHANNEL: Capabilities(buttons=True, media=True)},
+    banner=banner,
+    lanes=lanes,
+    webhooks=(Webhook("/telegram", JSON, _off, _read_update, _check_secret),),
+)

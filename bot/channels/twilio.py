@@ -1,42 +1,95 @@
 """Twilio SMS and WhatsApp: webhook forms in, messages out through the twilio SDK.
 
-The adapter only translates. Signature checks, dedupe and retries belong to the webhooks,
-the engine and the sender.
+This module is the whole of Twilio's vocabulary both ways: the signed forms of its webhooks
+(every field read checked for shape), its delivery-status words and error codes, WhatsApp's
+24-hour window and templates, emptying a message's body once it is final (`redact`), the two
+channels' capabilities, their paced lanes and their start-up banner (`ADAPTER`). Dedupe,
+retries and pacing belong to the shared machinery: the webhooks router, the engine, the sender.
 """
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import requests
+from starlette.datastructures import ImmutableMultiDict
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.provider import Accepted, Failed, Outgoing, Result, Retry
-from bot.engine import Inbound
+from bot.capabilities import Capabilities
+from bot.channels.provider import (
+    Accepted,
+    Answer,
+    Arrival,
+    Channel,
+    DeliveryReport,
+    Failed,
+    Fields,
+    Inbound,
+    Lane,
+    MalformedPayload,
+    Outgoing,
+    Refused,
+    Result,
+    Retry,
+    Webhook,
+    WebhookCall,
+)
 from bot.phones import to_e164
 from bot.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"
 WHATSAPP = "whatsapp:"
+CHANNELS = ("sms", "whatsapp")
 # WhatsApp lets a business write freely only within 24 hours of the person's last message.
 SERVICE_WINDOW = timedelta(hours=24)
 # "Attempt to send to unsubscribed recipient": the person texted STOP to the carrier.
 OPTED_OUT_ERROR = "21610"
 STATUS_PATH = "/webhooks/twilio/status"
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS = 200
 MAX_MEDIA = 10
+SMS, WHATSAPP_CHANNEL = "sms", "whatsapp"
+# Twilio's delivery words, in ours; those for "we have it, not yet with the carrier" all mean
+# it left our hands.
+DELIVERY_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "partially_delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "read": "read",
+}
 SEND_TIMEOUT_SECONDS = 15.0
-_SID = re.compile(r"[A-Za-z0-9]{1,64}")
-_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+# What Advanced Opt-Out says a message was; the engine reads the words themselves.
+OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
+_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")  # two letters and 32 hex digits: SM..., MM...
 _STATUS = re.compile(r"[a-z_]{1,32}")
+_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+_OUTBOUND = re.compile(r"[1-9][0-9]{0,17}")  # our row id, as we put it in the callback URL
+_COUNT = re.compile(r"[0-9]{1,2}")
+_MAX_ADDRESS = 64
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{3,15}")  # our number, or a short code
+_MEDIA_URL = re.compile(r"https://[!-~]{1,1016}")
+_CONTENT_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._+-]{0,126}/[A-Za-z0-9._+-]{1,127}(; ?[ -~]{1,128})?"
+)
+_MEDIA_FIELDS = ("MediaUrl", "MediaContentType")
+_MEDIA_KEY = re.compile(r"(MediaUrl|MediaContentType)[0-9]+")
 
 
-class BadPayload(ValueError):
+class BadPayload(MalformedPayload):
     """A webhook payload we cannot use; the message is the short reason given back."""
 
 
@@ -50,55 +103,98 @@ def whatsapp_sender(settings: Settings) -> str:
     return number if number.startswith(WHATSAPP) else WHATSAPP + number
 
 
-def inbound_from_form(form: Mapping[str, str]) -> Inbound:
-    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact."""
-    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    sender = form.get("From", "")
-    address = to_e164(sender)
+def inbound_from_form(form: Fields) -> Inbound:
+    """An SMS or WhatsApp message as the engine takes it; one phone number, one contact.
+
+    Every field we read is checked for shape; a form Twilio could not have sent is refused
+    with a reason naming the field, and nothing of it is stored.
+    """
+    sid = _agreeing(form, ("MessageSid", "SmsMessageSid", "SmsSid"), _SID)
+    sender = _one(form, "From") or ""
+    address = to_e164(sender) if len(sender) <= _MAX_ADDRESS else None
     if address is None:
         raise BadPayload("From is not a phone number")
-    channel = "whatsapp" if sender.strip().startswith(WHATSAPP) else "sms"
-    return Inbound(channel, address, sid, form.get("Body", ""), media_urls(form))
+    on_whatsapp = sender.startswith(WHATSAPP)
+    to = _one(form, "To") or ""
+    if not _ADDRESS.fullmatch(to):
+        raise BadPayload("To is missing or malformed")
+    if to.startswith(WHATSAPP) != on_whatsapp:
+        raise BadPayload("To is not on the channel of From")
+    opt_out = _one(form, "OptOutType")
+    if opt_out is not None and opt_out not in OPT_OUT_TYPES:
+        raise BadPayload("OptOutType is not STOP, START or HELP")
+    body = _one(form, "Body") or ""  # any text, any length: answering it is the engine's work
+    channel = WHATSAPP_CHANNEL if on_whatsapp else SMS
+    return Inbound(channel, address, sid, body, media_urls(form))
 
 
-def media_urls(form: Mapping[str, str]) -> tuple[str, ...]:
-    """The photos sent with a message (evidence for an action item), kept by their URL."""
-    declared = form.get("NumMedia", "0").strip() or "0"
-    if not declared.isdigit():
-        raise BadPayload("NumMedia is not a number")
+def media_urls(form: Fields) -> tuple[str, ...]:
+    """The photos sent with a message (evidence for an action item), kept by their URL; each
+    of the NumMedia files comes as a MediaUrlN and a MediaContentTypeN, and no others."""
+    declared = _one(form, "NumMedia")
+    if declared is None:
+        declared = "0"
+    if not _COUNT.fullmatch(declared) or int(declared) > MAX_MEDIA:
+        raise BadPayload(f"NumMedia is not a number from 0 to {MAX_MEDIA}")
+    count = int(declared)
     urls = []
-    for index in range(min(int(declared), MAX_MEDIA)):
-        url = form.get(f"MediaUrl{index}", "").strip()
-        if url.startswith(("https://", "http://")) and len(url) <= 1024:
-            urls.append(url)
+    for index in range(count):
+        url = _one(form, f"MediaUrl{index}") or ""
+        if not _MEDIA_URL.fullmatch(url):
+            raise BadPayload(f"MediaUrl{index} is missing or not an https address")
+        if not _CONTENT_TYPE.fullmatch(_one(form, f"MediaContentType{index}") or ""):
+            raise BadPayload(f"MediaContentType{index} is missing or malformed")
+        urls.append(url)
+    expected = {f"{kind}{index}" for kind in _MEDIA_FIELDS for index in range(count)}
+    for key in form:
+        if _MEDIA_KEY.fullmatch(key) and key not in expected:
+            raise BadPayload(f"{key[:40]} is beyond NumMedia")
     return tuple(urls)
 
 
-@dataclass(frozen=True)
-class StatusReport:
-    """A delivery report: what became of a message we handed to Twilio."""
-
-    provider_id: str
-    status: str
-    error_code: str | None
-    outbound_id: int | None
-
-
-def status_from_form(form: Mapping[str, str], query: Mapping[str, str]) -> StatusReport:
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not _SID.fullmatch(sid):
-        raise BadPayload("MessageSid is missing or malformed")
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not _STATUS.fullmatch(status):
-        raise BadPayload("MessageStatus is missing or malformed")
-    error_code = form.get("ErrorCode", "").strip() or None
+def status_from_form(form: Fields, query: Fields) -> DeliveryReport:
+    """A delivery report; our own id for the message comes back in the callback's query."""
+    sid = _agreeing(form, ("MessageSid", "SmsSid"), _SID)
+    word = _agreeing(form, ("MessageStatus", "SmsStatus"), _STATUS)
+    if word not in DELIVERY_STATUS:
+        raise BadPayload("MessageStatus is not a status of a message we sent")
+    error_code = _one(form, "ErrorCode") or None  # sent empty when there is no error
     if error_code is not None and not _ERROR_CODE.fullmatch(error_code):
         raise BadPayload("ErrorCode is not a number")
-    outbound = query.get("outbound", "")
-    outbound_id = int(outbound) if outbound.isdigit() and len(outbound) < 19 else None
-    return StatusReport(sid, status, error_code, outbound_id)
+    outbound = _one(query, "outbound")
+    if outbound is not None and not _OUTBOUND.fullmatch(outbound):
+        raise BadPayload("outbound is not a message id")
+    return DeliveryReport(sid, word, error_code, int(outbound) if outbound is not None else None)
+
+
+def delivery_status(status: str, error_code: str | None) -> tuple[str | None, bool]:
+    """Twilio's delivery word in ours (None for a word we do not know), and whether the error
+    code says the person unsubscribed at the carrier (texted STOP to it)."""
+    return DELIVERY_STATUS.get(status), error_code == OPTED_OUT_ERROR
+
+
+def _one(form: Fields, name: str) -> str | None:
+    """A field given at most once; two values for one field are two stories, so refused."""
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise BadPayload(f"{name} is given more than once")
+    return values[0] if values else None
+
+
+def _agreeing(form: Fields, names: tuple[str, ...], shape: re.Pattern[str]) -> str:
+    """A value Twilio sends under several names (MessageSid and the older SmsSid): each one
+    given must be well formed and all must agree."""
+    given = [(name, value) for name in names if (value := _one(form, name)) is not None]
+    if not given:
+        raise BadPayload(f"{names[0]} is missing")
+    for name, value in given:
+        if not shape.fullmatch(value):
+            raise BadPayload(f"{name} is malformed")
+    first_name, first = given[0]
+    for name, value in given[1:]:
+        if value != first:
+            raise BadPayload(f"{name} differs from {first_name}")
+    return first
 
 
 def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -143,7 +239,7 @@ class TwilioProvider:
 
     def send(self, message: Outgoing, now: datetime) -> Result:
         callback = f"{self.status_url}?outbound={message.id}"
-        if message.channel != "whatsapp":
+        if message.channel != WHATSAPP_CHANNEL:
             sms = {"to": message.address, "from_": self.sms_from, "body": message.body}
             return self._create(sms, callback, None, {})
         whatsapp = {"to": WHATSAPP + message.address, "from_": self.whatsapp_from}
@@ -173,6 +269,20 @@ class TwilioProvider:
             return Retry("network", str(error)[:500])
         return Accepted(created.sid, sent_as, variables)
 
+    def redact(self, provider_id: str) -> Result:
+        """Empty the body Twilio keeps of a message (inbound or sent), which it allows once the
+        message is final: Accepted when done, Failed when Twilio has no such message, Retry
+        otherwise (not final yet, busy, network)."""
+        try:
+            self.client.messages(provider_id).update(body="")
+        except TwilioRestException as error:
+            if error.status == 404:
+                return Failed(str(error.code or error.status), str(error.msg)[:500])
+            return Retry(str(error.code or error.status), str(error.msg)[:500])
+        except requests.RequestException as error:
+            return Retry("network", str(error)[:500])
+        return Accepted(provider_id)
+
     def close(self) -> None:
         session = getattr(self.client.http_client, "session", None)
         if session is not None:
@@ -188,3 +298,93 @@ def refused(error: TwilioRestException) -> Result:
     if error.status == 401:
         return Retry(code, detail)  # our credentials, not the message: fixable, so keep it
     return Failed(code, detail, opted_out=code == OPTED_OUT_ERROR)
+
+
+def signed_form(call: WebhookCall, settings: Settings) -> ImmutableMultiDict[str, str]:
+    """The posted form, only if Twilio signed it for our public URL (so it works behind a
+    proxy). Raises Refused: 400 for a body that is not a UTF-8 form, 403 for a signature."""
+    try:
+        pairs = parse_qsl(
+            call.body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+            errors="strict",
+        )
+    except ValueError:  # also UnicodeDecodeError: not UTF-8
+        raise BadPayload("body is not a UTF-8 form") from None
+    form = ImmutableMultiDict(pairs)
+    signature = call.headers.get("x-twilio-signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not validator.validate(call.url, form, signature):
+        raise Refused(403, "missing or wrong X-Twilio-Signature")
+    return form
+
+
+def _off(settings: Settings) -> str | None:
+    return (
+        None if is_on(settings) else "Twilio is off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+    )
+
+
+def _twiml(_: object) -> Answer:
+    """Empty TwiML: the replies go out through the outbox."""
+    return Answer(200, "application/xml", str(MessagingResponse()).encode())
+
+
+def _read_message(call: WebhookCall, settings: Settings) -> Arrival:
+    """An SMS or WhatsApp message."""
+    return Arrival(inbound=inbound_from_form(signed_form(call, settings)), answer=_twiml)
+
+
+def _read_status(call: WebhookCall, settings: Settings) -> Arrival:
+    """A delivery report for a message we sent: its status and error code, on its row."""
+    report = status_from_form(signed_form(call, settings), call.query)
+    return Arrival(report=report, answer=lambda _: Answer(204))
+
+
+def lanes(settings: Settings) -> list[Lane]:
+    """One paced lane per sender number that is configured."""
+    if not (is_on(settings) and (settings.twilio_sms_from or settings.twilio_whatsapp_from)):
+        return []
+    provider = TwilioProvider(settings)
+    found = []
+    if settings.twilio_sms_from:
+        key = f"twilio:{settings.twilio_sms_from.strip()}"
+        found.append(Lane(key, SMS, settings.twilio_sms_per_second, provider))
+    if settings.twilio_whatsapp_from:
+        key = f"twilio:{whatsapp_sender(settings)}"
+        found.append(Lane(key, WHATSAPP_CHANNEL, settings.twilio_whatsapp_per_second, provider))
+    return found
+
+
+def banner(settings: Settings) -> list[str]:
+    """Whether SMS and WhatsApp are on, and what to set when they are not."""
+    on = is_on(settings)
+    lines = []
+    if on and settings.twilio_sms_from:
+        lines.append(f"SMS: on, from {settings.twilio_sms_from.strip()}")
+    else:
+        lines.append("SMS: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM)")
+    if on and settings.twilio_whatsapp_from:
+        template = "" if settings.twilio_whatsapp_template_sid else ", no template for 24h+"
+        lines.append(f"WhatsApp: on, from {whatsapp_sender(settings)}{template}")
+    else:
+        lines.append(
+            "WhatsApp: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM)"
+        )
+    return lines
+
+
+ADAPTER = Channel(
+    capabilities={
+        SMS: Capabilities(media=True, sms_segments=True, redacts=True),
+        WHATSAPP_CHANNEL: Capabilities(media=True, templates=True, redacts=True),
+    },
+    banner=banner,
+    lanes=lanes,
+    webhooks=(
+        Webhook("/twilio", FORM, _off, _read_message),
+        Webhook("/twilio/status", FORM, _off, _read_status),
+    ),
+    delivery_status=delivery_status,
+)

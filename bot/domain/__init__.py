@@ -1,46 +1,19 @@
 """Domain changes shared by the bot and the console; each runs inside the caller's transaction.
 
-Flows describe changes as `Effect` values; each domain module registers the function that
-carries out its effects with `@handles`, so adding a feature never edits a central switch.
+Importing the package imports every domain module, so every effect handler (`@handles`) and
+every reminder sender (`@sends`) is registered before anything can ask for one.
 """
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import TypeVar
+from bot.domain import actions, assessments, business, supply, surveys, training
+from bot.domain.effects import apply_effect, handles
 
-from sqlalchemy.orm import Session
-
-from bot.models import Contact
-from flows.core import Effect
-
-E = TypeVar("E", bound=Effect)
-Handler = Callable[[Session, Contact, E, datetime], None]
-_HANDLERS: dict[type[Effect], Handler] = {}
-
-
-def handles(effect_type: type[E]) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        _HANDLERS[effect_type] = handler
-        return handler
-
-    return register
-
-
-def apply_effect(session: Session, contact: Contact, effect: Effect, now: datetime) -> None:
-    _load_domain_modules()
-    handler = _HANDLERS.get(type(effect))
-    if handler is None:
-        raise ValueError(f"no domain handler for {effect!r}")
-    handler(session, contact, effect, now)
-
-
-def _load_domain_modules() -> None:
-    """Importing a domain module registers its handlers."""
-    from bot.domain import (  # noqa: F401
-        actions,
-        assessments,
-        business,
-        supply,
-        surveys,
-        training,
-    )
+__all__ = [
+    "actions",
+    "apply_effect",
+    "assessments",
+    "business",
+    "handles",
+    "supply",
+    "surveys",
+    "training",
+]

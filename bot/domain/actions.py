@@ -10,8 +10,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
 from bot.domain.business import business_of
+from bot.domain.conversation import change_stored
+from bot.domain.effects import handles
+from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.models import (
@@ -19,12 +21,11 @@ from bot.models import (
     ActionUpdate,
     Business,
     Contact,
-    ConversationState,
     Reminder,
     StaffUser,
 )
 from flows.actions import ReportOnAction, focus, notice
-from flows.core import Reply, State
+from flows.core import Reply
 from flows.views import ItemView
 
 KINDS = ("remediation", "corrective")
@@ -42,8 +43,12 @@ REMINDERS = {
 }
 
 
-class ActionError(ValueError):
-    pass
+class ActionError(Invalid):
+    """An action-item request that cannot be done as asked."""
+
+
+class ActionNotFound(NotFound, ActionError):
+    """The business or action item named does not exist."""
 
 
 def create_action_item(
@@ -58,7 +63,7 @@ def create_action_item(
 ) -> ActionItem:
     """A new item for the business; the leader is told at once and reminders are planned."""
     if session.get(Business, business_id) is None:
-        raise ActionError(f"There is no business {business_id}.")
+        raise ActionNotFound(f"There is no business {business_id}.")
     if kind not in KINDS:
         raise ActionError(f"The kind must be one of: {', '.join(KINDS)}.")
     if staff_id is not None and session.get(StaffUser, staff_id) is None:
@@ -153,7 +158,7 @@ def _view(item: ActionItem) -> ItemView:
 def _item(session: Session, item_id: int) -> ActionItem:
     item = session.get(ActionItem, item_id)
     if item is None:
-        raise ActionError(f"There is no action item {item_id}.")
+        raise ActionNotFound(f"There is no action item {item_id}.")
     return item
 
 
@@ -213,15 +218,9 @@ def _tell(
     leader = leader or _leader(session, item)
     if leader is None or leader.opted_out:
         return False
-    stored = session.get(ConversationState, leader.id)
-    current = State(stored.flow, stored.step, stored.data) if stored else None
-    focused = focus(current, _view(item))
-    if stored is None:
-        stored = ConversationState(contact_id=leader.id, flow=focused.flow, step=focused.step)
-        session.add(stored)
-    stored.flow, stored.step, stored.data = focused.flow, focused.step, dict(focused.data)
-    stored.updated_at = now
-    notify(session, leader, notice(key, _view(item), leader.language), now, reminder_id)
+    view = _view(item)
+    change_stored(session, leader.id, lambda current: focus(current, view), now)
+    notify(session, leader, notice(key, view, leader.language), now, reminder_id)
     return True
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.models import ActionItem, Assessment, Business, Contact, Reminder
@@ -21,8 +22,12 @@ REMINDER_HOUR = 9  # UTC, on the reminder's day
 REMINDERS = ("assessment_month", "assessment_week", "assessment_day")
 
 
-class AssessmentError(ValueError):
-    pass
+class AssessmentError(Invalid):
+    """An assessment or seal request that cannot be done as asked."""
+
+
+class AssessmentNotFound(NotFound, AssessmentError):
+    """The business or assessment named does not exist."""
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -81,7 +86,7 @@ def record_assessment_outcome(
     """Staff record pass, partial or fail; partial or fail is followed by corrective items."""
     assessment = session.get(Assessment, assessment_id)
     if assessment is None:
-        raise AssessmentError(f"There is no assessment {assessment_id}.")
+        raise AssessmentNotFound(f"There is no assessment {assessment_id}.")
     if outcome not in OUTCOMES:
         raise AssessmentError(f"The outcome must be one of: {', '.join(OUTCOMES)}.")
     cleaned = "\n".join(" ".join(line.split()) for line in notes.strip().splitlines())
@@ -166,7 +171,7 @@ def _pending(session: Session, business_id: int) -> Assessment | None:
 def _business(session: Session, business_id: int) -> Business:
     business = session.get(Business, business_id)
     if business is None:
-        raise AssessmentError(f"There is no business {business_id}.")
+        raise AssessmentNotFound(f"There is no business {business_id}.")
     return business
 
 

@@ -14,23 +14,22 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import Select, case, exists, func, insert, literal, select, update
+from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
+from bot.capabilities import channel_names
 from bot.domain.actions import OPEN
+from bot.domain.errors import Invalid, NotFound
+from bot.domain.notify import queue_text
 from bot.domain.stage import STAGES, stage_of
 from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage, StaffUser
 from messages import DEFAULT_LANGUAGE, LANGUAGES
 from messages.sms import segments
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
-CHANNELS = ("sms", "whatsapp", "telegram", "sim")
 MESSAGE_KEY = "broadcast"
 MAX_TEXT = 1000
 MAX_AHEAD = timedelta(days=366)
@@ -40,8 +39,12 @@ CHUNK = 5000
 WAITING = ("queued", "claimed", "sending")
 
 
-class BroadcastError(ValueError):
+class BroadcastError(Invalid):
     """A request staff can correct; the message says how."""
+
+
+class BroadcastNotFound(NotFound, BroadcastError):
+    """The broadcast named does not exist."""
 
 
 @cache
@@ -97,7 +100,7 @@ class Segment(BaseModel):
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        _listed(values, CHANNELS, "channels")
+        _listed(values, channel_names(), "channels")
         return values
 
     @field_validator("business_ids")
@@ -307,7 +310,7 @@ def _get(session: Session, broadcast_id: int, lock: bool = False) -> Broadcast:
         else None
     )
     if broadcast is None:
-        raise BroadcastError(f"No broadcast has the id {broadcast_id}.")
+        raise BroadcastNotFound(f"No broadcast has the id {broadcast_id}.")
     return broadcast
 
 
@@ -320,53 +323,35 @@ def expand_chunk(session: Session, broadcast: Broadcast, now: datetime, size: in
         broadcast.status, broadcast.queued_at = "queued", now
         return 0
     upper, condition = chunk
-    written = session.execute(_queue_rows(broadcast, segment, now, condition)).rowcount
+    texts = broadcast.texts
+    others = {lang: text for lang, text in texts.items() if lang != DEFAULT_LANGUAGE}
+    english = literal(texts[DEFAULT_LANGUAGE])
+    body = case(others, value=_language(), else_=english) if others else english
+
+    def recipients(*columns: Any) -> Select[Any]:
+        return _leaders(segment, now, *columns).where(condition)
+
+    queued = queue_text(recipients, body, MESSAGE_KEY, now, broadcast.id)
+    written = session.execute(queued).rowcount
     broadcast.expanded_to = upper
     broadcast.recipients += written
     broadcast.status = "queueing"
     return written
 
 
-def _queue_rows(broadcast: Broadcast, segment: Segment, now: datetime, condition: Any) -> Any:
-    """INSERT ... SELECT of the chunk's outbox rows, each in its recipient's language."""
-    texts = broadcast.texts
-    others = {lang: text for lang, text in texts.items() if lang != DEFAULT_LANGUAGE}
-    english = literal(texts[DEFAULT_LANGUAGE])
-    body = case(others, value=_language(), else_=english) if others else english
-    values = {
-        "contact_id": Contact.id,
-        "channel": Contact.channel,
-        "address": Contact.address,
-        "message_key": literal(MESSAGE_KEY),
-        "body": body,
-        "buttons": literal([], OutboundMessage.buttons.type),
-        "status": literal("queued"),
-        "attempts": literal(0),
-        "next_attempt_at": literal(now, OutboundMessage.next_attempt_at.type),
-        "template_variables": literal({}, OutboundMessage.template_variables.type),
-        "broadcast_id": literal(broadcast.id),
-        "created_at": literal(now, OutboundMessage.created_at.type),
-    }
-    rows = _leaders(segment, now, *values.values()).where(condition)
-    inserting = insert(OutboundMessage).from_select(list(values), rows)
-    return inserting.execution_options(preserve_rowcount=True)
+def expand_next_chunk(session: Session, now: datetime, size: int = CHUNK) -> int | None:
+    """Queue the next chunk of the broadcast due soonest; None when no broadcast is due.
 
-
-def expand_broadcasts_tick(runtime: "Runtime") -> int:
-    """Expand every due broadcast, one chunk per transaction; several processes may run this:
-    the broadcast's row lock (SKIP LOCKED) gives each chunk to exactly one of them."""
-    queued = 0
-    while not runtime.stopping.is_set():
-        now = runtime.clock.now()
-        with runtime.store.transaction() as session:
-            broadcast = session.scalar(
-                select(Broadcast)
-                .where(Broadcast.status.in_(("scheduled", "queueing")), Broadcast.send_at <= now)
-                .order_by(Broadcast.send_at, Broadcast.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if broadcast is None:
-                return queued
-            queued += expand_chunk(session, broadcast, now, runtime.settings.broadcast_chunk)
-    return queued
+    Several processes may run this at once: the broadcast's row lock (SKIP LOCKED) gives each
+    chunk to exactly one of them. Returns the number of rows written.
+    """
+    broadcast = session.scalar(
+        select(Broadcast)
+        .where(Broadcast.status.in_(("scheduled", "queueing")), Broadcast.send_at <= now)
+        .order_by(Broadcast.send_at, Broadcast.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if broadcast is None:
+        return None
+    return expand_chunk(session, broadcast, now, size)

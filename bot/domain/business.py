@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
+from bot.domain.effects import handles
 from bot.models import Business, Contact, Survey
 from flows.core import GiveConsent, OptIn, OptOut, RegisterBusiness, SetLanguage
 

@@ -1,17 +1,71 @@
-"""Messages the programme starts (new items, reminders, results), written to the outbox.
+"""The one writer of outbox rows: every message the bot sends is queued here, in the caller's
+transaction, rendered for the contact's channel and in their language.
 
-They go to the contact's last channel in their language, in the caller's transaction, and never
-to someone who opted out.
+- `queue_replies`: the direct answers to what someone wrote (the engine), sent even to a person
+  who just opted out, as the confirmation of STOP is one of them;
+- `notify`: messages the programme starts (new items, reminders, results), never to someone
+  who opted out;
+- `queue_text`: one text to many contacts at once (a broadcast), with INSERT ... SELECT;
+- `forget_private`: a survey's replies (`private` rows) are deleted as soon as they reach a
+  final state, their bodies queued for redaction at the provider where it allows that
+  (bot.domain.redaction), so nothing shows how far someone got.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Insert, Select, delete, insert, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from bot.capabilities import capabilities_of
+from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
-from messages.render import render
+from messages.render import Rendered, render
+
+
+def queue_replies(
+    session: Session,
+    contact: Contact,
+    replies: Iterable[Reply],
+    now: datetime,
+    *,
+    inbound_id: int | None = None,
+    reminder_id: int | None = None,
+    private: bool = False,
+) -> list[Rendered]:
+    """Queue the replies for the contact, whatever their opt-out; returns them as rendered.
+    `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
+
+    On a channel that answers in the webhook's own response, the direct answers to a message
+    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    Raises LookupError for a contact on a channel no registered module runs.
+    """
+    capabilities = capabilities_of(contact.channel)
+    answered = capabilities.answers_in_response and inbound_id is not None
+    queued = []
+    for reply in replies:
+        rendered = render(contact.language, reply, buttons=capabilities.buttons)
+        session.add(
+            OutboundMessage(
+                contact_id=contact.id,
+                inbound_id=inbound_id,
+                channel=contact.channel,
+                address=contact.address,
+                message_key=reply.key,
+                body=rendered.body,
+                buttons=[list(button) for button in rendered.buttons],
+                reminder_id=reminder_id,
+                next_attempt_at=now,
+                created_at=now,
+                private=private,
+                **({"status": "sent", "sent_at": now} if answered else {}),
+            )
+        )
+        queued.append(rendered)
+    return queued
 
 
 def notify(
@@ -24,21 +78,55 @@ def notify(
     """Queue the replies for the contact; returns how many were queued (none if opted out)."""
     if contact.opted_out:
         return 0
-    queued = 0
-    for reply in replies:
-        rendered = render(contact.channel, contact.language, reply)
-        session.add(
-            OutboundMessage(
-                contact_id=contact.id,
-                channel=contact.channel,
-                address=contact.address,
-                message_key=reply.key,
-                body=rendered.body,
-                buttons=[list(button) for button in rendered.buttons],
-                reminder_id=reminder_id,
-                next_attempt_at=now,
-                created_at=now,
-            )
+    return len(queue_replies(session, contact, replies, now, reminder_id=reminder_id))
+
+
+def queue_text(
+    recipients: Callable[..., Select[Any]],
+    body: ColumnElement[str],
+    message_key: str,
+    now: datetime,
+    broadcast_id: int,
+) -> Insert:
+    """INSERT ... SELECT of one outbox row per contact that `recipients(*columns)` selects (a
+    query over Contact), with `body` (an SQL expression, say a text per language)."""
+    values = {
+        "contact_id": Contact.id,
+        "channel": Contact.channel,
+        "address": Contact.address,
+        "message_key": literal(message_key),
+        "body": body,
+        "buttons": literal([], OutboundMessage.buttons.type),
+        "status": literal("queued"),
+        "attempts": literal(0),
+        "next_attempt_at": literal(now, OutboundMessage.next_attempt_at.type),
+        "template_variables": literal({}, OutboundMessage.template_variables.type),
+        "broadcast_id": literal(broadcast_id),
+        "created_at": literal(now, OutboundMessage.created_at.type),
+    }
+    inserting = insert(OutboundMessage).from_select(list(values), recipients(*values.values()))
+    return inserting.execution_options(preserve_rowcount=True)
+
+
+def forget_private(session: Session, ids: list[int], now: datetime) -> None:
+    """Delete the private (survey) outbox rows among `ids` that reached a final state, queueing
+    their bodies for redaction at the provider where it allows that."""
+    if not ids:
+        return
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.provider_id).where(
+            OutboundMessage.id.in_(ids),
+            OutboundMessage.private.is_(True),
+            OutboundMessage.status.not_in(("queued", "claimed", "sending")),
         )
-        queued += 1
-    return queued
+    ).all()
+    if not rows:
+        return
+    for row in rows:
+        if row.provider_id:
+            queue_redaction(session, row.channel, row.provider_id, now + AFTER_SENDING)
+    session.execute(
+        delete(OutboundMessage)
+        .where(OutboundMessage.id.in_([row.id for row in rows]))
+        .execution_options(synchronize_session=False)
+    )

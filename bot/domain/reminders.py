@@ -8,16 +8,12 @@ the transaction that writes its outbox message, so a restart neither loses nor r
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Store
 from bot.models import Business, Contact, Reminder
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 BATCH = 100
 # Sends the reminder's message to the (locked) leader; False means it no longer applies.
@@ -83,9 +79,6 @@ def cancel(session: Session, family: Collection[str], subject_id: int, now: date
 
 def fire_due(store: Store, now: datetime) -> int:
     """Send every reminder due by `now`; returns how many messages went to the outbox."""
-    from bot.domain import _load_domain_modules
-
-    _load_domain_modules()
     fired = 0
     busy: list[int] = []
     while True:
@@ -133,8 +126,3 @@ def _fire(session: Session, reminder: Reminder, now: datetime) -> bool | None:
         return False
     reminder.sent_at = now
     return True
-
-
-def fire_due_reminders(runtime: "Runtime") -> int:
-    """The scheduler's reminder tick."""
-    return fire_due(runtime.store, runtime.clock.now())

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
 from bot.domain.business import business_of
+from bot.domain.effects import handles
+from bot.domain.errors import Invalid, NotFound
 from bot.models import Business, Contact, SupplyNode
 from flows.supply import (
     PAYMENT_METHODS,
@@ -32,8 +33,12 @@ MAX_WORKERS = 100_000
 _FIELDS = ("name", "place", "process", "workers", "home_workers", "payment_method", "parent_id")
 
 
-class SupplyError(ValueError):
-    pass
+class SupplyError(Invalid):
+    """A supply-chain change that cannot be made as asked."""
+
+
+class SupplyNotFound(NotFound, SupplyError):
+    """The business or supply-chain entry named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def add_node(
     parent_id: int | None = None,
 ) -> SupplyNode:
     if session.get(Business, business_id) is None:
-        raise SupplyError(f"There is no business {business_id}.")
+        raise SupplyNotFound(f"There is no business {business_id}.")
     node = SupplyNode(business_id=business_id, created_at=now)
     _apply(
         session,
@@ -153,7 +158,7 @@ def remove_node(session: Session, node_id: int, now: datetime) -> SupplyNode:
 def confirm_mapping(session: Session, business_id: int, now: datetime) -> Business:
     business = session.get(Business, business_id)
     if business is None:
-        raise SupplyError(f"There is no business {business_id}.")
+        raise SupplyNotFound(f"There is no business {business_id}.")
     business.mapping_confirmed_at = now
     return business
 
@@ -171,7 +176,7 @@ def _active(session: Session, business_id: int) -> list[SupplyNode]:
 def _node(session: Session, node_id: int) -> SupplyNode:
     node = session.get(SupplyNode, node_id)
     if node is None or node.removed_at is not None:
-        raise SupplyError(f"There is no supply-chain entry {node_id}.")
+        raise SupplyNotFound(f"There is no supply-chain entry {node_id}.")
     return node
 
 

@@ -1,13 +1,16 @@
-"""Anonymous worker surveys: open and close them, record questionnaires, count the answers.
+"""Anonymous worker surveys: open and close them, pool and write questionnaires, count answers.
 
-Anonymity is built into the records rather than promised by the screens:
-- a response names no contact and keeps the day it was given, never the time;
-- its id is random, and each new response is written together with up to `MIX` earlier ones of
-  the same survey, re-inserted in shuffled order under new ids, so neither the ids, nor the order
-  rows sit in the table, nor (on PostgreSQL) the transaction that wrote them single it out;
-- results are counts per question, withheld entirely below `MIN_GROUP` respondents, and a
-  business's totals only add up groups that are shown themselves, so no subtraction between two
-  views can reveal a withheld group.
+Anonymity is built into the records rather than promised by the screens (see the README's
+threat model):
+- a survey that ends after consent (finished, stopped or timed out) leaves one pending entry in
+  `survey_pool`: the answers sealed with the survey key at a fixed size, a random id, no date,
+  and a keyed hash of (survey, address) in `survey_participants` so one person counts once;
+- a periodic job that reads no contact data writes pending entries as responses in batches of
+  at least `MIN_GROUP`, shuffled, under random ids, in a transaction that touches nothing else;
+  a remainder too small to write once the survey has closed (and nobody can still be
+  answering) is discarded and counted in `held_back`;
+- results are counted from written responses only, with a skipped answer counted as one, so
+  every figure moves by a whole batch; a business's totals add up only groups shown themselves.
 """
 
 import csv
@@ -16,29 +19,46 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain import apply_effect, handles
-from bot.models import Business, Contact, ConversationState, Survey, SurveyResponse
-from flows.core import Option, Reply, State
+from bot.capabilities import is_practice
+from bot.domain.conversation import load_saved, save_state
+from bot.domain.effects import apply_effect, handles
+from bot.domain.errors import Invalid, NotFound
+from bot.models import (
+    Business,
+    Contact,
+    ConversationState,
+    PendingResponse,
+    Survey,
+    SurveyParticipant,
+    SurveyResponse,
+)
+from bot.sealing import Sealer, Unsealable, attach, sealer_of
+from flows.core import Option, Reply
 from flows.survey import NAME as SURVEY_FLOW
 from flows.survey import SubmitSurveyResponse, leave, running
 from messages import LANGUAGES, catalogue
 from messages.render import render_text
 from messages.sms import segments
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 MIN_GROUP = 5
-MIX = 4
+POOL_PURPOSE = "pool"
+# Tables a pooled write (and the deletions before it) rewrite: cleaned after each write.
+SCRUBBED_TABLES = (
+    "survey_pool",
+    "survey_responses",
+    "conversation_states",
+    "inbound_messages",
+    "outbound_messages",
+)
 DEFAULT_QUESTIONS = ("paid_on_time", "agreed_rate", "hours", "children", "safety", "complaint")
 CODE_DIGITS = range(4, 9)
 MAX_QUESTIONS = 20
@@ -53,8 +73,12 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _shuffle = random.SystemRandom().shuffle
 
 
-class SurveyError(ValueError):
+class SurveyError(Invalid):
     """A request staff can correct; the message says how."""
+
+
+class SurveyNotFound(NotFound, SurveyError):
+    """The business or survey named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +86,10 @@ class QuestionResult:
     key: str
     text: str
     options: tuple[str, ...]
-    respondents: int
+    respondents: int  # everyone who was asked it, skipped answers included
     suppressed: bool
     counts: tuple[int, ...] | None  # per option, in order; None when suppressed
+    skipped: int | None = None  # None when suppressed
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,16 @@ class SurveyResults:
     closed_at: datetime | None
     responses: int
     questions: tuple[QuestionResult, ...]
+    waiting: int = 0  # pending, to be written with a whole batch
+    held_back: int = 0  # too few when it closed: never written
+
+
+@dataclass(frozen=True)
+class PoolReport:
+    """What one run of the pooled writer did: responses written and held back for good."""
+
+    written: int = 0
+    held_back: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,7 +149,7 @@ def parse_definition(raw: bytes | str) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError) as error:
         detail = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise SurveyError(f"The survey definition is not valid JSON{detail}.") from None
+        raise SurveyError(f"The definition is not valid JSON{detail}.") from None
 
 
 def validate_definition(definition: Any) -> dict[str, Any]:
@@ -197,7 +232,7 @@ def open_survey(
     """Open a survey for a business under a new short numeric code that workers text to join."""
     business = session.get(Business, business_id) if 0 < business_id <= MAX_ID else None
     if business is None:
-        raise SurveyError(f"No business has the id {business_id}.")
+        raise SurveyNotFound(f"No business has the id {business_id}.")
     title = " ".join(title.split())
     if len(title) > MAX_TITLE or not title.isprintable():
         raise SurveyError(f"A title is up to {MAX_TITLE} printable characters.")
@@ -227,7 +262,7 @@ def close_survey(session: Session, survey_id: int, now: datetime) -> Survey:
     """Nobody new can join; workers already answering may finish. Closing twice is harmless."""
     survey = session.get(Survey, survey_id) if 0 < survey_id <= MAX_ID else None
     if survey is None:
-        raise SurveyError(f"No survey has the id {survey_id}.")
+        raise SurveyNotFound(f"No survey has the id {survey_id}.")
     survey.closed_at = survey.closed_at or now
     return survey
 
@@ -237,48 +272,77 @@ def open_definition(session: Session, code: str) -> dict[str, Any] | None:
     return survey.definition if survey else None
 
 
+def survey_questions(session: Session, code: str) -> list[dict[str, Any]] | None:
+    """The questions of the survey with this code, open or closed, or None."""
+    definition = session.scalar(select(Survey.definition).where(Survey.code == code))
+    return None if definition is None else list(definition["questions"])
+
+
+def _marked(session: Session, sealer: Sealer, survey_id: int, address: str) -> str | None:
+    """The marker to write for this address, or None when one (under any known key) exists."""
+    tags = sealer.tags(f"participant|{survey_id}|{address}")
+    found = session.scalar(
+        select(SurveyParticipant.tag).where(
+            SurveyParticipant.survey_id == survey_id, SurveyParticipant.tag.in_(tags)
+        )
+    )
+    return tags[0] if found is None else None
+
+
+def already_answered(session: Session, sealer: Sealer, code: str, address: str) -> bool:
+    """Whether this address already left a response for the survey, under any known key."""
+    survey_id = session.scalar(select(Survey.id).where(Survey.code == code))
+    return survey_id is not None and _marked(session, sealer, survey_id, address) is None
+
+
 @handles(SubmitSurveyResponse)
 def submit_effect(
-    session: Session, _: Contact, effect: SubmitSurveyResponse, now: datetime
+    session: Session, contact: Contact, effect: SubmitSurveyResponse, _: datetime
 ) -> None:
-    """The contact is deliberately not passed on: nothing below may know who answered."""
-    record_response(session, effect.code, effect.answers, now.date())
+    """Pool the response under a once-per-person marker; practice answers go nowhere."""
+    if is_practice(contact.channel):
+        return
+    pool_response(session, sealer_of(session), effect.code, effect.answers, contact.address)
 
 
-def record_response(session: Session, code: str, answers: Mapping[str, Any], day: date) -> None:
-    """Store one questionnaire, mixed in among earlier ones (see the module's docstring)."""
-    survey = session.scalar(select(Survey).where(Survey.code == code).with_for_update())
+def pool_response(
+    session: Session,
+    sealer: Sealer,
+    code: str,
+    answers: Sequence[int | None] | Mapping[str, Any],
+    address: str,
+) -> bool:
+    """Add one sealed response to the survey's pool and mark `address` as having answered;
+    False (and nothing added) when the survey is unknown or the address already answered.
+
+    `answers` are in question order (None skipped or not reached) or by question key."""
+    survey = session.scalar(select(Survey).where(Survey.code == code))
     if survey is None:
-        return
-    clean = _clean_answers(survey.definition, answers)
-    if all(answer is None for answer in clean.values()):
-        return
-    mixed = session.scalars(
-        select(SurveyResponse)
-        .where(SurveyResponse.survey_id == survey.id)
-        .order_by(func.random())
-        .limit(MIX)
-    ).all()
-    rows = [(row.answers, row.submitted_on) for row in mixed] + [(clean, day)]
-    for row in mixed:
-        session.delete(row)
+        return False
+    marker = _marked(session, sealer, survey.id, address)
+    if marker is None:
+        return False
+    clean = clean_answers(survey.definition, answers)
+    sealed = sealer.seal_json(clean, f"{POOL_PURPOSE}|{survey.id}")
+    session.add(SurveyParticipant(survey_id=survey.id, tag=marker))
+    session.add(PendingResponse(id=_random_id(), survey_id=survey.id, sealed=sealed))
     session.flush()
-    _shuffle(rows)
-    session.add_all(
-        SurveyResponse(id=_random_id(), survey_id=survey.id, answers=kept, submitted_on=on)
-        for kept, on in rows
-    )
-    session.flush()
+    return True
 
 
 def _random_id() -> int:
     return secrets.randbits(62) + 1
 
 
-def _clean_answers(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the survey's own questions, each an answer number in range or None."""
+def clean_answers(
+    definition: Mapping[str, Any], answers: Sequence[int | None] | Mapping[str, Any]
+) -> dict[str, int | None]:
+    """Every one of the survey's questions, each an answer number in range or None."""
+    questions = definition.get("questions", [])
+    if not isinstance(answers, Mapping):
+        answers = {q["key"]: value for q, value in zip(questions, answers, strict=False)}
     clean: dict[str, int | None] = {}
-    for question in definition.get("questions", []):
+    for question in questions:
         value = answers.get(question["key"])
         count = len(question["options"]["en"])
         in_range = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= count
@@ -286,11 +350,67 @@ def _clean_answers(definition: Mapping[str, Any], answers: Mapping[str, Any]) ->
     return clean
 
 
-def end_idle_surveys(session: Session, now: datetime, idle: timedelta) -> int:
-    """Surveys left unanswered for `idle` end: answers given count, the state forgets them.
+def write_pooled(
+    session: Session, sealer: Sealer, survey_id: int, now: datetime, idle: timedelta
+) -> PoolReport:
+    """Write one survey's pending responses if there are at least MIN_GROUP, shuffled, under
+    random ids, deleting the pool rows they came from. A smaller remainder of a survey closed
+    more than `idle` ago (nobody can still be answering) is discarded and counted as held back.
+    Touches only this survey's row, its pool and its responses: run it in its own transaction.
+    """
+    survey = session.scalar(select(Survey).where(Survey.id == survey_id).with_for_update())
+    if survey is None:
+        return PoolReport()
+    pending = session.scalars(
+        select(PendingResponse).where(PendingResponse.survey_id == survey_id).with_for_update()
+    ).all()
+    settled = survey.closed_at is not None and survey.closed_at + idle <= now
+    if not pending or (len(pending) < MIN_GROUP and not settled):
+        return PoolReport()
+    opened: list[dict[str, Any]] = []
+    unreadable: list[int] = []
+    for row in pending:
+        try:
+            answers = sealer.unseal_json(row.sealed, f"{POOL_PURPOSE}|{survey_id}")
+        except Unsealable:
+            unreadable.append(row.id)  # sealed under a lost key: it can never be counted
+            continue
+        opened.append(clean_answers(survey.definition, answers))
+    if len(opened) >= MIN_GROUP:
+        consumed = [row.id for row in pending]
+    elif settled:
+        consumed, opened = [row.id for row in pending], []
+    else:
+        consumed, opened = unreadable, []
+    if consumed:
+        session.execute(
+            delete(PendingResponse)
+            .where(PendingResponse.id.in_(consumed))
+            .execution_options(synchronize_session=False)
+        )
+    held = len(consumed) - len(opened)
+    if held:
+        survey.held_back = (survey.held_back or 0) + held
+    _shuffle(opened)
+    session.add_all(
+        SurveyResponse(id=_random_id(), survey_id=survey_id, answers=answers) for answers in opened
+    )
+    session.flush()
+    return PoolReport(len(opened), held)
+
+
+def pooled_surveys(session: Session) -> list[int]:
+    """The surveys with responses waiting in the pool, in id order."""
+    return sorted(session.scalars(select(PendingResponse.survey_id).distinct()).all())
+
+
+def end_idle_surveys(session: Session, sealer: Sealer, now: datetime, idle: timedelta) -> int:
+    """Surveys left unanswered for `idle` end: after consent they are pooled like finished
+    ones, and the state forgets them.
 
     Contacts busy with a message right now are skipped (SKIP LOCKED) and ended on a later run.
     """
+    attach(session, sealer)
     cutoff = now - idle
     parked = ConversationState.data["return_to"]["flow"].as_string() == SURVEY_FLOW
     candidates = session.scalars(
@@ -307,35 +427,42 @@ def end_idle_surveys(session: Session, now: datetime, idle: timedelta) -> int:
         contact = session.scalar(
             select(Contact).where(Contact.id == contact_id).with_for_update(skip_locked=True)
         )
-        stored = session.get(ConversationState, contact_id, populate_existing=True)
-        if contact is None or stored is None or stored.updated_at >= cutoff:
+        saved = load_saved(session, contact_id, fresh=True)
+        if contact is None or saved is None or saved[1] >= cutoff:
             continue
-        state = State(stored.flow, stored.step, stored.data)
+        state = saved[0]
         if running(state) is None:
+            save_state(session, contact_id, state, now)  # a lost key's state
+            ended += 1
             continue
         outcome = leave(state)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
-        stored.flow, stored.step, stored.data = outcome.state.flow, outcome.state.step, {}
-        stored.updated_at = now
+        save_state(session, contact_id, outcome.state, now)
         ended += 1
     return ended
 
 
-def end_idle_surveys_tick(runtime: "Runtime") -> int:
-    idle = timedelta(hours=runtime.settings.survey_idle_hours)
-    with runtime.store.transaction() as session:
-        return end_idle_surveys(session, runtime.clock.now(), idle)
+def _pending(session: Session, survey_ids: Iterable[int]) -> int:
+    return (
+        session.scalar(
+            select(func.count(PendingResponse.id)).where(
+                PendingResponse.survey_id.in_(list(survey_ids))
+            )
+        )
+        or 0
+    )
 
 
 def survey_results(session: Session, survey_id: int) -> SurveyResults:
+    """Counts per question from the written responses (withheld below MIN_GROUP), and how many
+    responses wait in the pool or were held back."""
     survey = session.get(Survey, survey_id) if 0 < survey_id <= MAX_ID else None
     if survey is None:
-        raise SurveyError(f"No survey has the id {survey_id}.")
-    tallies, responses = _tally(session, [survey.id])
+        raise SurveyNotFound(f"No survey has the id {survey_id}.")
+    tallies, responses = _tally(session, survey)
     questions = tuple(
-        _result(question, *tallies.get(question["key"], (0, [])))
-        for question in survey.definition["questions"]
+        _result(question, *tallies[question["key"]]) for question in survey.definition["questions"]
     )
     return SurveyResults(
         survey.id,
@@ -346,7 +473,12 @@ def survey_results(session: Session, survey_id: int) -> SurveyResults:
         survey.closed_at,
         responses,
         questions,
+        waiting=_pending(session, [survey.id]),
+        held_back=survey.held_back or 0,
     )
+
+
+Tally = tuple[int, list[int], int]  # respondents, count per option, skipped
 
 
 def business_results(session: Session, business_id: int) -> BusinessResults:
@@ -355,57 +487,57 @@ def business_results(session: Session, business_id: int) -> BusinessResults:
         select(Survey).where(Survey.business_id == business_id).order_by(Survey.opened_at)
     ).all()
     latest: dict[str, Mapping[str, Any]] = {}
-    totals: dict[str, tuple[int, list[int]]] = {}
+    totals: dict[str, Tally] = {}
     responses = 0
     for survey in surveys:
-        tallies, count = _tally(session, [survey.id])
+        tallies, count = _tally(session, survey)
         responses += count
         for question in survey.definition["questions"]:
             key = question["key"]
             latest[key] = question
-            respondents, counts = tallies.get(key, (0, []))
+            respondents, counts, skipped = tallies[key]
             if respondents < MIN_GROUP:
                 continue
-            seen, summed = totals.get(key, (0, []))
+            seen, summed, skips = totals.get(key, (0, [], 0))
             width = max(len(summed), len(counts))
-            padded = [*summed, *[0] * (width - len(summed))]
-            totals[key] = (
-                seen + respondents,
-                [
-                    a + b
-                    for a, b in zip(padded, [*counts, *[0] * (width - len(counts))], strict=True)
-                ],
-            )
+            summed = [*summed, *[0] * (width - len(summed))]
+            for index, number in enumerate(counts):
+                summed[index] += number
+            totals[key] = (seen + respondents, summed, skips + skipped)
     questions = tuple(
-        _result(question, *totals.get(key, (0, []))) for key, question in latest.items()
+        _result(question, *totals.get(key, (0, [], 0))) for key, question in latest.items()
     )
     return BusinessResults(business_id, len(surveys), responses, questions)
 
 
-def _tally(
-    session: Session, survey_ids: Iterable[int]
-) -> tuple[dict[str, tuple[int, list[int]]], int]:
-    """Respondents and per-answer counts by question key, streamed from the responses."""
-    tallies: dict[str, tuple[int, list[int]]] = {}
+def _tally(session: Session, survey: Survey) -> tuple[dict[str, Tally], int]:
+    """Per question key: everyone asked, the count per answer and the skipped; streamed from
+    the written responses. A skipped (or unreadable) answer counts as answered, so every
+    question moves with the number of responses."""
+    questions = survey.definition["questions"]
+    counts = {q["key"]: [0] * len(q["options"]["en"]) for q in questions}
+    skipped = dict.fromkeys(counts, 0)
     responses = 0
     rows = session.scalars(
         select(SurveyResponse.answers)
-        .where(SurveyResponse.survey_id.in_(list(survey_ids)))
+        .where(SurveyResponse.survey_id == survey.id)
         .execution_options(yield_per=1000)
     )
     for answers in rows:
         responses += 1
-        for key, value in answers.items():
-            if not isinstance(value, int) or value < 1:
-                continue
-            respondents, counts = tallies.get(key, (0, []))
-            counts = counts + [0] * (value - len(counts))
-            counts[value - 1] += 1
-            tallies[key] = (respondents + 1, counts)
-    return tallies, responses
+        for key, tally in counts.items():
+            value = answers.get(key)
+            valid = isinstance(value, int) and not isinstance(value, bool)
+            if valid and 1 <= value <= len(tally):
+                tally[value - 1] += 1
+            else:
+                skipped[key] += 1
+    return {key: (responses, counts[key], skipped[key]) for key in counts}, responses
 
 
-def _result(question: Mapping[str, Any], respondents: int, counts: list[int]) -> QuestionResult:
+def _result(
+    question: Mapping[str, Any], respondents: int, counts: list[int], skipped: int
+) -> QuestionResult:
     labels = tuple(question["options"]["en"])
     shown = respondents >= MIN_GROUP
     full = tuple([*counts, *[0] * (len(labels) - len(counts))][: len(labels)])
@@ -416,10 +548,12 @@ def _result(question: Mapping[str, Any], respondents: int, counts: list[int]) ->
         respondents=respondents,
         suppressed=not shown,
         counts=full if shown else None,
+        skipped=skipped if shown else None,
     )
 
 
 CSV_HEADER = ("question", "text", "respondents", "answer", "label", "count")
+SKIPPED = "Skipped"
 
 
 def results_rows(results: SurveyResults | BusinessResults) -> list[tuple[str, ...]]:
@@ -434,6 +568,7 @@ def results_rows(results: SurveyResults | BusinessResults) -> list[tuple[str, ..
             zip(question.options, question.counts, strict=True), 1
         ):
             rows.append((*head, str(number), _cell(label), str(count)))
+        rows.append((*head, "0", SKIPPED, str(question.skipped)))
     return rows
 
 
@@ -454,6 +589,8 @@ def describe_results(results: SurveyResults | BusinessResults) -> str:
     else:
         lines = [f"Business {results.business_id}: {results.surveys} surveys."]
     lines.append(f"{results.responses} responses.")
+    if isinstance(results, SurveyResults) and (results.waiting or results.held_back):
+        lines.append(waiting_text(results))
     for question in results.questions:
         lines.append("")
         lines.append(f"{question.text} ({question.respondents} respondents)")
@@ -464,7 +601,22 @@ def describe_results(results: SurveyResults | BusinessResults) -> str:
             zip(question.options, question.counts, strict=True), 1
         ):
             lines.append(f"  {number} {label}: {count}")
+        lines.append(f"  0 {SKIPPED}: {question.skipped}")
     return "\n".join(lines)
+
+
+def waiting_text(results: SurveyResults) -> str:
+    """How many responses wait for a whole batch, and how many were held back for good."""
+    parts = []
+    if results.waiting:
+        parts.append(
+            f"{results.waiting} waiting to be counted with a group of at least {MIN_GROUP}"
+        )
+    if results.held_back:
+        parts.append(
+            f"{results.held_back} held back: fewer than {MIN_GROUP} were left when it closed"
+        )
+    return "; ".join(parts) + "."
 
 
 def _cell(text: str) -> str:

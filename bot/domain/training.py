@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import handles
 from bot.domain.business import business_of
+from bot.domain.effects import handles
 from bot.models import ChecklistAnswer, Contact, LessonProgress
 from flows.training import (
     CHECKLIST,

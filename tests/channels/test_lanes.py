@@ -2,7 +2,7 @@
 
 from channel_support import channel_env
 
-from bot.channels.lanes import configured_lanes, describe
+from bot.channels.registry import configured_lanes, describe
 from bot.settings import Settings
 
 

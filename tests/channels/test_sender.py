@@ -14,9 +14,9 @@ from fakes.telegram import FakeTelegram
 from fakes.twilio import SMS_FROM, TEMPLATE_SID, WHATSAPP_FROM
 from sqlalchemy import select
 
-from bot.domain.delivery import record_report
+from bot.channels.provider import Inbound
+from bot.delivery import record_report
 from bot.domain.notify import notify
-from bot.engine import Inbound
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
 
@@ -369,9 +369,11 @@ DELIVERED = {"MessageSid": "SM" + "5" * 32, "MessageStatus": "delivered"}
     [
         (DELIVERED, "", 204),
         (DELIVERED, "?outbound=999999", 204),
-        (DELIVERED, "?outbound=x%27%20OR%201", 204),
-        (DELIVERED, "?outbound=" + "9" * 400, 204),
-        (DELIVERED | {"MessageStatus": "teleported"}, "", 204),
+        (DELIVERED, "?outbound=x%27%20OR%201", 400),
+        (DELIVERED, "?outbound=" + "9" * 400, 400),
+        (DELIVERED, "?outbound=1&outbound=2", 400),
+        (DELIVERED | {"MessageStatus": "teleported"}, "", 400),
+        (DELIVERED | {"MessageStatus": "received"}, "", 400),
         ({"MessageStatus": "delivered"}, "", 400),
         ({"MessageSid": "SM" + "5" * 32}, "", 400),
         (DELIVERED | {"MessageStatus": "<b>"}, "", 400),

@@ -10,8 +10,9 @@ from channel_support import channel_env
 from fakes.twilio import HOLD
 from sqlalchemy import select
 
+from bot.channels.provider import Inbound
 from bot.clock import SystemClock
-from bot.engine import Engine, Inbound
+from bot.engine import Engine
 from bot.models import OutboundMessage
 
 PHONES = [f"+9198123{n:05d}" for n in range(6)]
@@ -42,9 +43,9 @@ def statuses(store) -> dict[str, str]:
 
 
 def test_a_killed_sender_is_restarted_and_sends_the_rest_none_twice(
-    store, migrated, fake_twilio, fake_telegram
+    store, migrated, fake_twilio, fake_telegram, sealer
 ) -> None:
-    engine = Engine(store, SystemClock())  # the worker runs on the real clock
+    engine = Engine(store, SystemClock(), sealer)  # the worker runs on the real clock
     for n, phone in enumerate(PHONES):
         engine.handle(Inbound("sms", phone, f"SM{n:032d}", "hi"))
     # Twilio takes the third message, and the worker dies before hearing back.

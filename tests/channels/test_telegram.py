@@ -1,6 +1,8 @@
 """Telegram posting updates to us (webhook), and us asking for them (long polling)."""
 
+import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +18,7 @@ from sqlalchemy import func, select
 from telegram.error import TimedOut
 
 from bot.app import create_app
+from bot.channels import telegram
 from bot.channels.provider import Retry, Unknown
 from bot.channels.telegram import refused
 from bot.models import Contact, InboundMessage, OutboundMessage
@@ -100,7 +103,7 @@ JSON = "application/json"
         (b'{"update_id": "seven"}', JSON, 400, "update"),
         (b'{"update_id": -5}', JSON, 400, "update_id"),
         (json.dumps({"update_id": 2**70}).encode(), JSON, 400, "update_id"),
-        (json.dumps({"update_id": 7, "message": "hi"}).encode(), JSON, 400, "update"),
+        (json.dumps({"update_id": 7, "message": "hi"}).encode(), JSON, 400, "message"),
         (json.dumps(text_update(7, 10**30, "hi")).encode(), JSON, 400, "chat"),
     ],
 )
@@ -116,6 +119,7 @@ def test_malformed_updates_get_a_short_reason_and_nothing_is_stored(
 
 def in_a_group(update: dict) -> dict:
     update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Artisans"}
+    update["message"]["from"]["id"] = CHAT  # a person's id; only chats have negative ids
     return update
 
 
@@ -264,3 +268,40 @@ def test_a_timeout_is_retried_only_when_the_request_never_left(cause, outcome) -
     error = TimedOut()
     error.__cause__ = cause
     assert isinstance(refused(error), outcome)
+
+
+def test_long_polling_skips_a_malformed_update_with_a_log_line_and_carries_on(
+    make_runtime, store, fake_telegram, caplog
+) -> None:
+    runtime = make_runtime()
+    number_as_text = text_update(31, CHAT, "hi")
+    number_as_text["message"]["text"] = 5
+    fake_telegram.push(
+        number_as_text,
+        {"update_id": 32, "message": "not a message"},
+        text_update(33, CHAT, "/start"),
+    )
+    handled: list[str] = []
+
+    def handle(inbound):
+        handled.append(inbound.provider_id)
+        return runtime.engine.handle(inbound)
+
+    async def poll_until_handled() -> None:
+        stop = asyncio.Event()
+        polling = asyncio.create_task(telegram.poll(runtime.settings, handle, stop, 1))
+        while not handled:
+            assert not polling.done(), polling.result()
+            await asyncio.sleep(0.05)
+        stop.set()
+        await polling
+
+    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
+        asyncio.run(asyncio.wait_for(poll_until_handled(), 60))
+    assert handled == ["33"]
+    assert count(store, InboundMessage) == 1
+    skipped = [record.getMessage() for record in caplog.records]
+    assert skipped == [
+        "skipped a malformed Telegram update: message.text is not a string",
+        "skipped a malformed Telegram update: message is not an object",
+    ]

@@ -149,17 +149,28 @@ def test_any_text_within_the_cap_is_taken_and_answered(client, store, body) -> N
     assert (count(store, InboundMessage), count(store, OutboundMessage)) == (1, 1)
 
 
-def test_media_links_that_are_not_web_addresses_are_left_out(client, store) -> None:
-    form = twilio_form(
-        "MM" + "1" * 32,
-        body="",
-        NumMedia="3",
-        MediaUrl0="javascript:alert(1)",
-        MediaUrl1="https://example.org/photo.jpg",
-    )
-    assert post_signed(client, form).status_code == 200
-    with store.transaction() as session:
-        assert session.scalar(select(InboundMessage.media)) == ["https://example.org/photo.jpg"]
+PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+
+
+@pytest.mark.parametrize(
+    ("media", "reason"),
+    [
+        ({"NumMedia": "2", "MediaUrl0": PHOTO, "MediaContentType0": "image/jpeg"}, "MediaUrl1"),
+        ({"NumMedia": "1", "MediaUrl0": "javascript:alert(1)"}, "MediaUrl0"),
+        ({"NumMedia": "1", "MediaUrl0": "http://example.org/a.jpg"}, "MediaUrl0"),
+        ({"NumMedia": "1", "MediaUrl0": PHOTO}, "MediaContentType0"),
+        ({"NumMedia": "1", "MediaUrl0": PHOTO, "MediaContentType0": "jpeg"}, "MediaContentType0"),
+        ({"NumMedia": "0", "MediaUrl0": PHOTO}, "MediaUrl0"),
+        ({"NumMedia": "0", "MediaContentType3": "image/png"}, "MediaContentType3"),
+        ({"NumMedia": "11"}, "NumMedia"),
+        ({"NumMedia": "-1"}, "NumMedia"),
+    ],
+)
+def test_media_fields_that_do_not_match_num_media_are_refused(client, store, media, reason) -> None:
+    response = post_signed(client, twilio_form("MM" + "1" * 32, body="") | media)
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+    assert count(store, InboundMessage) == 0
 
 
 def test_with_twilio_off_the_webhook_says_so_and_stores_nothing(make_runtime, store) -> None:

@@ -33,16 +33,33 @@ from bot.settings import Settings
 
 
 @pytest.fixture
-def console(store, migrated) -> Iterator[Console]:
-    clock = ManualClock()
-    settings = Settings(
-        database_url=migrated, secret_key="test-secret", public_base_url="http://127.0.0.1"
-    )
-    runtime = Runtime(settings, clock)
-    app = create_app(runtime)
-    url, stop = serve(app)
-    yield Console(url, app, runtime, clock)
-    stop()
+def make_console(store, migrated, tmp_path) -> Iterator[Callable[..., Console]]:
+    """Start a console with settings changed from the default test ones (say
+    require_admin_totp=True); each runs until the test ends. Local keys go in tmp_path."""
+    stops = []
+
+    def make(**changes: object) -> Console:
+        values = {
+            "database_url": migrated,
+            "public_base_url": "http://127.0.0.1",
+            "data_dir": str(tmp_path / "data"),
+            **changes,
+        }
+        clock = ManualClock()
+        runtime = Runtime(Settings(**values), clock)
+        app = create_app(runtime)
+        url, stop = serve(app)
+        stops.append(stop)
+        return Console(url, app, runtime, clock)
+
+    yield make
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def console(make_console) -> Console:
+    return make_console()
 
 
 @pytest.fixture

@@ -42,6 +42,13 @@ ROUTES = {
     ("POST", "/admin/staff"): "admin",
     ("POST", "/admin/staff/{staff_id}/role"): "admin",
     ("POST", "/admin/staff/{staff_id}/unlock"): "admin",
+    ("POST", "/admin/staff/{staff_id}/sign-out"): "admin",
+    ("POST", "/admin/staff/{staff_id}/two-factor/reset"): "admin",
+    ("GET", "/admin/account"): "viewer",
+    ("POST", "/admin/account/password"): "viewer",
+    ("GET", "/admin/account/two-factor"): "viewer",
+    ("POST", "/admin/account/two-factor"): "viewer",
+    ("POST", "/admin/account/two-factor/off"): "viewer",
 }
 RANK = {"viewer": 0, "staff": 1, "admin": 2}
 
@@ -49,7 +56,11 @@ RANK = {"viewer": 0, "staff": 1, "admin": 2}
 def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list[str]]]:
     """A form each post accepts (or answers with a clear message), keyed by route path."""
     return {
-        "/admin/login": {"email": "nobody@example.org", "password": "a long enough password"},
+        "/admin/login": {
+            "email": "nobody@example.org",
+            "password": "a long enough password",
+            "code": "",
+        },
         "/admin/logout": {},
         "/admin/businesses/{business_id}/items": {
             "kind": "remediation",
@@ -91,4 +102,13 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
         },
         "/admin/staff/{staff_id}/role": {"role": "viewer"},
         "/admin/staff/{staff_id}/unlock": {},
+        "/admin/staff/{staff_id}/sign-out": {},
+        "/admin/staff/{staff_id}/two-factor/reset": {},
+        "/admin/account/password": {
+            "current": "a long enough password",
+            "password": "a new and longer password",
+            "confirm": "a new and longer password",
+        },
+        "/admin/account/two-factor": {"code": "123456"},
+        "/admin/account/two-factor/off": {"current": "a long enough password", "code": "123456"},
     }

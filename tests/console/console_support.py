@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.domain.business import register_business
@@ -39,6 +40,14 @@ class Client(httpx.Client):
         """Post a console form the way the page would, with the session's CSRF token."""
         return self.post(url, data={"csrf": self.token(), **(data or {})})
 
+    def login(
+        self, email: str, password: str = PASSWORD, code: str = "", via: str | None = None
+    ) -> httpx.Response:
+        """Post the sign-in form; `via` is the client address a proxy reports for it."""
+        headers = {"x-forwarded-for": via} if via else {}
+        data = {"csrf": self.token(), "email": email, "password": password, "code": code}
+        return self.post("/admin/login", data=data, headers=headers)
+
 
 @dataclass
 class Console:
@@ -60,6 +69,11 @@ class Console:
                 )
             )
         return email
+
+    def account_id(self, email: str) -> int:
+        """The id of the staff account `email`."""
+        with self.runtime.store.transaction() as session:
+            return session.scalar(select(StaffUser.id).where(StaffUser.email == email))
 
     def sign_in(self, role: str | None, email: str | None = None) -> Client:
         """A client signed in as a new account with `role`, or nobody for None."""
@@ -90,7 +104,9 @@ def serve(app: object) -> tuple[str, Callable[[], None]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # uvicorn's own X-Forwarded-For handling off, as `bot serve` runs it: the app decides.
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:

@@ -3,8 +3,8 @@
 from console_support import add_business
 from sqlalchemy import select
 
-from bot.domain.broadcasts import expand_broadcasts_tick
 from bot.models import AuditEntry, Broadcast, OutboundMessage
+from bot.scheduler import expand_broadcasts_tick
 
 HOSTILE = '<script>alert(1)</script> =HYPERLINK("http://x")'
 

@@ -1,11 +1,14 @@
 """The console in a real browser (headless Chromium): sign in, add a remediation item, read a
-supply-chain tree, compose a broadcast, chat in the simulator, and every page on a phone."""
+supply-chain tree, compose a broadcast, chat in the simulator, turn on two-factor sign-in, and
+every page on a phone."""
 
 from datetime import timedelta
 
 import pytest
 from console_routes import ROUTES
 from console_support import PASSWORD
+
+from bot.two_factor import code_at
 
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -135,3 +138,41 @@ def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> 
         page.screenshot(path=artifacts / f"{name}.png", full_page=True)
     page.goto("/admin/login")
     context.close()
+
+
+def test_an_admin_turns_on_two_factor_and_signs_in_with_a_code(
+    browser_page, console, artifacts
+) -> None:
+    page = browser_page
+    sign_in(page, console, "admin")
+    page.click("header >> text=admin@example.org")
+    page.click("text=Turn on two-factor sign-in")
+    page.wait_for_url("**/admin/account/two-factor")
+    qr = page.locator(".qr svg")
+    box = qr.bounding_box()
+    assert box and box["width"] >= 100 and box["height"] >= 100
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    page.screenshot(path=artifacts / "two-factor-enrol.png", full_page=True)
+    page.fill(
+        "input[name=code]",
+        "000000" if code_at(secret, console.clock.now()) != "000000" else "111111",
+    )
+    page.click("button:has-text('Turn on two-factor sign-in')")
+    assert "does not match" in page.locator(".errors").inner_text()
+    page.fill("input[name=code]", code_at(secret, console.clock.now()))
+    page.click("button:has-text('Turn on two-factor sign-in')")
+    assert "Two-factor sign-in is on" in page.locator(".notice").inner_text()
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/admin/login")
+
+    console.clock.advance(timedelta(seconds=30))
+    page.fill("input[name=email]", "admin@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    assert "do not match" in page.locator(".errors").inner_text()
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=code]", code_at(secret, console.clock.now()))
+    page.screenshot(path=artifacts / "two-factor-sign-in.png", full_page=True)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/admin/")
+    assert page.locator("h1").inner_text() == "Overview"

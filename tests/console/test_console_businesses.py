@@ -8,9 +8,9 @@ from console_support import add_business
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from bot.channels.provider import Inbound
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.stage import stage_of
-from bot.engine import Inbound
 from bot.models import ActionItem, AuditEntry, Business, ChecklistAnswer, OutboundMessage
 
 HOSTILE = "<script>alert('x')</script>'; DROP TABLE businesses; --"

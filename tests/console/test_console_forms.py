@@ -30,7 +30,8 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
         "assessment_id": world.assessment_id,
         "survey_id": world.survey_id,
         "broadcast_id": world.broadcast_id,
-        "staff_id": 1,
+        # Another account: signing oneself out everywhere would end the walk.
+        "staff_id": console.account_id(console.account("viewer", "other@example.org")),
     }
     url = path.format(**ids)
     form = valid_forms(console.clock.now().date(), world.business_id)[path]
@@ -39,8 +40,8 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
             data = {**form, field: value, "csrf": admin.token()}
             response = admin.post(url, data=data)
             where = f"{url} {field}={name}: {response.status_code}"
-            assert response.status_code in (200, 303, 400, 401, 404), where
-            if response.status_code in (200, 400, 401):
+            assert response.status_code in (200, 303, 400, 401, 404, 429), where
+            if response.status_code in (200, 400, 401, 429):
                 assert HOSTILE not in response.text, where
                 assert "<script>alert" not in response.text, where
             if response.status_code == 303:
@@ -50,16 +51,17 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
 
 
 def test_a_form_posted_with_nothing_at_all_is_answered(console, world, admin) -> None:
+    other = console.account_id(console.account("viewer", "other@example.org"))
     for path in FORMS:
         if path == "/admin/logout":
             continue
         url = path.format(
             business_id=world.business_id, item_id=world.item_id,
             assessment_id=world.assessment_id, survey_id=world.survey_id,
-            broadcast_id=world.broadcast_id, staff_id=1,
+            broadcast_id=world.broadcast_id, staff_id=other,
         )  # fmt: skip
         response = admin.post(url, data={"csrf": admin.token()})
-        assert response.status_code in (303, 400, 401), (url, response.status_code)
+        assert response.status_code in (303, 400, 401, 429), (url, response.status_code)
 
 
 def test_a_multipart_upload_to_a_form_is_refused_cleanly(console, world, admin) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from console_support import add_business
 from sqlalchemy import update
 
-from bot.engine import Inbound
+from bot.channels.provider import Inbound
 from bot.models import OutboundMessage
 
 

@@ -3,19 +3,22 @@
 import csv
 import io
 import json
+import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
+from survey_support import add_responses
 
-from bot.domain.surveys import default_definition, record_response
+from bot.domain.surveys import close_survey, default_definition
 from bot.models import AuditEntry, Survey
+from bot.scheduler import write_pooled_tick
 
 HOSTILE = "<img src=x onerror=alert(1)>'; DELETE FROM surveys; --"
 
 
-def answer(console, code: str, answers: dict, times: int) -> None:
-    with console.runtime.store.transaction() as session:
-        for _ in range(times):
-            record_response(session, code, answers, console.clock.now().date())
+def answer(console, code: str, *answer_sets: dict) -> None:
+    runtime = console.runtime
+    add_responses(runtime.store, runtime.sealer, code, *answer_sets, now=console.clock.now())
 
 
 def test_staff_open_a_survey_with_the_ticked_questions_and_get_a_join_code(console, world) -> None:
@@ -74,23 +77,54 @@ def test_a_wrong_survey_form_explains_itself_and_opens_nothing(console, world) -
         assert session.scalar(select(func.count(Survey.id))) == 1
 
 
-def test_results_are_charts_and_small_groups_are_withheld(console, world) -> None:
-    answer(console, world.survey_code, {"paid_on_time": 2, "children": 3}, 3)
-    answer(console, world.survey_code, {"paid_on_time": 1}, 3)
-    page = console.sign_in("viewer").get(f"/admin/surveys/{world.survey_id}").text
-    assert "<svg" in page and "Late: 3" in page and "Yes: 3" in page
-    children = page[page.index("Do children under 14") :][:600]
-    assert "Withheld: fewer than 5 people" in children
-    assert "Often" not in children
+def test_results_are_withheld_until_a_whole_group_is_counted(console, world) -> None:
+    answer(console, world.survey_code, *[{"paid_on_time": 2, "children": 3}] * 3)
+    client = console.sign_in("viewer")
+    page = client.get(f"/admin/surveys/{world.survey_id}").text
+    assert "<svg" not in page and "Late" not in page
+    assert page.count("Withheld: fewer than 5 responses counted yet.") == 6
+    assert "<strong>3</strong><span>waiting for a group of 5</span>" in page
     exported = client_csv(console, f"/admin/exports/survey-results.csv?survey={world.survey_id}")
     by_question = {}
     for row in exported:
         by_question.setdefault(row["question"], []).append(row)
-    assert [r["count"] for r in by_question["paid_on_time"]] == ["3", "3", "0"]
     assert by_question["children"] == [
         {**by_question["children"][0], "count": "withheld: fewer than 5 respondents"}
     ]
     assert by_question["children"][0]["answer"] == ""
+
+    answer(console, world.survey_code, *[{"paid_on_time": 1}] * 3)
+    page = client.get(f"/admin/surveys/{world.survey_id}").text
+    assert "<svg" in page and "Late: 3" in page and "Yes: 3" in page
+    children = page[page.index("Do children under 14") :][:1500]
+    assert "Often: 3" in children and "Skipped: 3" in children
+    assert "6 answered, 3 of them skipped it." in children
+    response = client.get(f"/admin/exports/survey-results.csv?survey={world.survey_id}")
+    exported = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    paid = [row for row in exported if row["question"] == "paid_on_time"]
+    assert [(r["label"], r["count"]) for r in paid] == [
+        ("Yes", "3"),
+        ("Late", "3"),
+        ("Not paid yet", "0"),
+        ("Skipped", "0"),
+    ]
+
+
+def test_the_survey_page_says_how_many_wait_and_how_many_were_held_back(console, world) -> None:
+    answer(console, world.survey_code, *[{"hours": 1}] * 2)
+    client = console.sign_in("viewer")
+    listing = client.get("/admin/surveys").text
+    cells = re.findall(r'<td class="num">(\d+)</td>', listing)
+    assert cells == ["0", "2", "0"]  # responses counted, waiting, held back
+    with console.runtime.store.transaction() as session:
+        close_survey(session, world.survey_id, console.clock.now())
+    console.clock.advance(timedelta(hours=25))
+    write_pooled_tick(console.runtime)
+    # The first session ended after its idle hours; a new one reads the page.
+    client = console.sign_in("viewer", "viewer.next.day@example.org")
+    page = client.get(f"/admin/surveys/{world.survey_id}").text
+    assert "<strong>0</strong><span>waiting for a group of 5</span>" in page
+    assert "<strong>2</strong><span>held back: fewer than 5 left at closing</span>" in page
 
 
 def client_csv(console, url: str) -> list[dict[str, str]]:

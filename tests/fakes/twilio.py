@@ -20,6 +20,7 @@ WHATSAPP_FROM = "whatsapp:+14155238886"
 TEMPLATE_SID = "HX" + "b" * 32
 HOLD = "hold"
 _MESSAGES = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json")
+_MESSAGE = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)\.json")
 _ERRORS = {
     400: "The 'To' number is not a valid phone number.",
     429: "Too Many Requests",
@@ -38,6 +39,10 @@ class FakeTwilio(FakeServer):
         self.sids = (f"SM{number:032x}" for number in itertools.count(1))
         self.released = threading.Event()
         self.messages: list[dict[str, Any]] = []
+        # Bodies emptied on request (a POST to the message with Body=""), by message sid.
+        self.redacted: list[str] = []
+        # Messages Twilio knows besides those sent through it: inbound ones, by sid.
+        self.received: set[str] = set()
 
     def plan(self, *answers: Any) -> None:
         self.planned.extend(answers)
@@ -49,7 +54,7 @@ class FakeTwilio(FakeServer):
         return [message.get("Body", "") for message in self.messages]
 
     def answer(self, call: Call) -> Answer:
-        match = _MESSAGES.fullmatch(call.path)
+        match = _MESSAGES.fullmatch(call.path) or _MESSAGE.fullmatch(call.path)
         if call.method != "POST" or match is None:
             return Answer(404, {"code": 20404, "message": "Not found", "status": 404})
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -57,6 +62,8 @@ class FakeTwilio(FakeServer):
             return Answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
         with self.lock:
             planned = self.planned.popleft() if self.planned else "ok"
+        if match.re is _MESSAGE:
+            return self._update(match.group(2), call.params, planned)
         if planned not in ("ok", HOLD):
             status, code = planned if isinstance(planned, tuple) else (planned, planned)
             message = _ERRORS.get(status, "Refused")
@@ -66,11 +73,35 @@ class FakeTwilio(FakeServer):
             self.released.wait(timeout=60)
         return Answer(201, resource)
 
+    def _update(self, sid: str, params: dict[str, Any], planned: Any) -> Answer:
+        """Twilio's message update: Body="" redacts the body of a message it knows."""
+        if planned not in ("ok", HOLD):
+            status, code = planned if isinstance(planned, tuple) else (planned, planned)
+            return Answer(status, {"code": code, "message": "Refused", "status": status})
+        with self.lock:
+            known = sid in self.received or any(m["sid"] == sid for m in self.messages)
+        if not known:
+            message = f"The requested resource /Messages/{sid}.json was not found"
+            return Answer(404, {"code": 20404, "message": message, "status": 404})
+        if params.get("Body") != "" or "Status" in params:
+            message = "Message body redaction request does not have empty Body parameter."
+            return Answer(400, {"code": 30400, "message": message, "status": 400})
+        with self.lock:
+            self.redacted.append(sid)
+            for message in self.messages:
+                if message["sid"] == sid:
+                    message["Body"] = ""
+        return Answer(200, {**self._resource(sid, {}), "body": "", "status": "delivered"})
+
     def _accept(self, params: dict[str, Any]) -> dict[str, Any]:
-        now = format_datetime(datetime.now(UTC))
         with self.lock:
             sid = next(self.sids)
             self.messages.append({**params, "sid": sid})
+        return self._resource(sid, params)
+
+    @staticmethod
+    def _resource(sid: str, params: dict[str, Any]) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC))
         return {
             "sid": sid,
             "account_sid": ACCOUNT_SID,

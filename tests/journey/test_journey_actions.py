@@ -15,9 +15,9 @@ from bot.domain.actions import (
     update_action_item,
     verify_action_item,
 )
-from bot.domain.reminders import fire_due, fire_due_reminders
+from bot.domain.reminders import fire_due
 from bot.models import ActionItem, ActionUpdate, OutboundMessage, Reminder
-from bot.scheduler import ticks
+from bot.scheduler import fire_due_reminders, ticks
 
 pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
 

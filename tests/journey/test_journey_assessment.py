@@ -17,10 +17,10 @@ from bot.domain.assessments import (
     record_pre_assessment,
     upcoming_assessments,
 )
-from bot.domain.reminders import fire_due_reminders
 from bot.domain.stage import STAGES, stage_of
 from bot.domain.supply import add_node, confirm_mapping
 from bot.models import Assessment, Business
+from bot.scheduler import fire_due_reminders
 
 pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
 
