@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.domain.delivery import record_report
+from bot.delivery import record_report
 from bot.models import Contact, OutboundMessage
 
 SENT_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ The table below has a row for each step that reads input (checked against the fl
 handlers, so a new step without a row fails), plus the global keywords and survey codes.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,6 +42,12 @@ class Lookup:
 
     def survey_definition(self, code: str) -> Mapping[str, Any] | None:
         return default_definition() if code in OPEN_CODES else None
+
+    def survey_questions(self, code: str) -> Sequence[Mapping[str, Any]] | None:
+        return default_definition()["questions"] if code in OPEN_CODES else None
+
+    def already_answered(self, code: str) -> bool:
+        return False
 
     def supply_nodes(self, business_id: int) -> tuple[NodeView, ...]:
         return NODES if business_id == 1 else ()
