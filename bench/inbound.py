@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -117,6 +118,9 @@ def server(url: str) -> Iterator[str]:
     env = os.environ | {
         "DATABASE_URL": url,
         "PUBLIC_BASE_URL": PUBLIC,
+        # A public address needs real keys (bot/keys.py); fresh ones for each run.
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SURVEY_KEY": secrets.token_urlsafe(48),
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_SMS_FROM": "+15005550006",

@@ -200,9 +200,7 @@ def sign_in(session: Session, attempt: Attempt, now: datetime) -> Outcome:
     elif two_factor.is_on(user) and not two_factor.accept_code(user, attempt.code, now):
         reason = "two-factor code"
     else:
-        _forget(session, keys[0], client, now)
-        if _refused(by_email, now) is None:
-            _forget(session, keys[1], by_email, now)
+        _forget(session, client, by_email if _refused(by_email, now) is None else None, now=now)
         return Outcome(user, "", 303, user.id, "login")
     _fail_client(session, keys[0], client, now)
     if not trusted:
@@ -232,11 +230,13 @@ def confirm_identity(
     return WRONG_CURRENT
 
 
-def _forget(session: Session, key: str, row: SignInCounter | None, now: datetime) -> None:
-    if row is not None:
-        session.delete(row)
-    # Counters nobody has touched for a day only take room; a success is a quiet moment to drop
-    # them.
+def _forget(session: Session, *rows: SignInCounter | None, now: datetime) -> None:
+    """After a success: drop `rows`, and counters nobody has touched for a day (they only
+    take room, and a success is a quiet moment to drop them)."""
+    for row in rows:
+        if row is not None:
+            session.delete(row)
+    session.flush()
     session.execute(
         delete(SignInCounter).where(SignInCounter.last_failure_at < now - CLIENT_FORGET)
     )

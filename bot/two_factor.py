@@ -18,6 +18,8 @@ from bot.models import StaffUser
 ISSUER = "Ethical Handcraft"
 DRIFT_STEPS = 1
 CODE_DIGITS = 6
+# What a code field keeps of what was typed (spaces and dashes allowed between digits).
+MAX_TYPED = 20
 
 
 class TwoFactorError(Invalid):

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fakes import DEPLOYMENT_KEYS
 from fakes import telegram as tg
 from fakes import twilio as tw
 from fakes.server import Answer, Call
@@ -103,6 +104,7 @@ def worker_env(database_url: str, twilio: HoldingTwilio, telegram: HoldingTelegr
         **os.environ,
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "https://bot.example.org",
+        **DEPLOYMENT_KEYS,
         "TWILIO_ACCOUNT_SID": tw.ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": tw.AUTH_TOKEN,
         "TWILIO_SMS_FROM": tw.SMS_FROM,

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fakes import DEPLOYMENT_KEYS
 from fakes.telegram import TOKEN, WEBHOOK_SECRET, text_update
 from fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, sign
 from sqlalchemy import func, select
@@ -54,6 +55,7 @@ def settings_for(database_url: str) -> Settings:
         twilio_auth_token=AUTH_TOKEN,
         telegram_bot_token=TOKEN,
         telegram_webhook_secret=WEBHOOK_SECRET,
+        **{name.lower(): key for name, key in DEPLOYMENT_KEYS.items()},
     )
 
 

@@ -30,8 +30,6 @@ from bot.staff import (
 )
 
 router = APIRouter()
-MAX_CODE = 20
-TWO_FACTOR = "/admin/account/two-factor"
 
 
 def _account_page(
@@ -100,7 +98,7 @@ def _change(
                 session,
                 user,
                 confirm_with.raw("current")[: MAX_PASSWORD + 1],
-                confirm_with.raw("code")[:MAX_CODE],
+                confirm_with.raw("code")[: two_factor.MAX_TYPED],
                 client_address(request),
                 now,
             )
@@ -144,7 +142,7 @@ def two_factor_page(request: Request, staff: SignedIn) -> HTMLResponse:
 
 @router.post("/account/two-factor", response_model=None)
 def turn_on(request: Request, staff: SignedIn, form: Form) -> HTMLResponse | RedirectResponse:
-    code = Fields(form).raw("code")[:MAX_CODE]
+    code = Fields(form).raw("code")[: two_factor.MAX_TYPED]
 
     def change(session: Session, user: StaffUser, now: datetime) -> int:
         return turn_on_two_factor(session, user, code, now)

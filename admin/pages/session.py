@@ -11,11 +11,10 @@ from admin.auth import check_csrf, client_address, end_session, runtime_of, star
 from admin.deps import Form, SignedIn
 from admin.forms import Fields
 from admin.web import page
-from bot import signin
+from bot import signin, two_factor
 from bot.staff import MAX_PASSWORD
 
 router = APIRouter()
-MAX_CODE = 20
 
 
 def safe_next(url: str) -> str:
@@ -42,7 +41,7 @@ def login(request: Request, form: Form) -> HTMLResponse | RedirectResponse:
     attempt = signin.Attempt(
         email=email,
         password=fields.raw("password")[: MAX_PASSWORD + 1],
-        code=fields.raw("code")[:MAX_CODE],
+        code=fields.raw("code")[: two_factor.MAX_TYPED],
         client=client_address(request),
         trusted_accounts=devices,
     )

@@ -1,5 +1,6 @@
 """What the channel tests share: the public address and settings pointing at the fakes."""
 
+from fakes import DEPLOYMENT_KEYS
 from fakes import telegram as tg
 from fakes import twilio as tw
 from fakes.twilio import ACCOUNT_SID, sign
@@ -9,7 +10,6 @@ from httpx import Response
 PHONE = "+919812345678"
 
 PUBLIC = "https://bot.example.org"
-SECRET_KEY = "channel-tests-secret-key-0123456789abcdef0123456789"
 
 
 def channel_env(database_url: str, twilio_url: str, telegram_url: str) -> dict[str, str]:
@@ -17,8 +17,7 @@ def channel_env(database_url: str, twilio_url: str, telegram_url: str) -> dict[s
     return {
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": PUBLIC,
-        # A public address: the console refuses to start without a strong key of its own.
-        "SECRET_KEY": SECRET_KEY,
+        **DEPLOYMENT_KEYS,
         "TWILIO_ACCOUNT_SID": tw.ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": tw.AUTH_TOKEN,
         "TWILIO_SMS_FROM": tw.SMS_FROM,
