@@ -1,4 +1,4 @@
-"""Reading what people type: the one place text is normalised, for every input a flow reads.
+"""Reading what people type: every input kind a flow reads, from the forms in `messages.typed`.
 
 Two forms, both pure functions:
 
@@ -20,46 +20,16 @@ No flow reads dates typed by people (dates are only shown), so there is no date 
 """
 
 import re
-import unicodedata
 
 from messages import text
+from messages.typed import JOINERS, clean, fold, visible
 
 MAX_FIELD = 80
 MAX_DIGITS = 7
-JOINERS = frozenset("\u200c\u200d")
-# Not category Cf, yet invisible in what people read: variation selectors (VS1-16, VS17-256),
-# the combining grapheme joiner and the combining enclosing keycap of "1️⃣".
-_ALSO_IGNORED = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u034f\u20e3]")
-_EDGES = re.compile(r"^[\s\u200c\u200d]+|[\s\u200c\u200d]+$")
-_PUNCTUATION = ".!?¡¿,;:'\"()[]*#।॥ "
 # Digit grouping: "1,200", "1.200", and (before NFKC turns them into plain spaces) the no-break
 # spaces of "1 200" as French and Hindi keyboards write it.
 _THOUSANDS = re.compile(r"(?<=\d)[,.\u00a0\u202f](?=\d{3}(?!\d))")
 _UNCLEAR = re.compile(r"\d[.,]\d|-\s*\d")
-
-
-def _is_format(char: str) -> bool:
-    return unicodedata.category(char) == "Cf"
-
-
-def clean(typed: str) -> str:
-    """The message as steps receive it: no invisible format characters, no surrounding space."""
-    kept = "".join(char for char in typed if char in JOINERS or not _is_format(char))
-    return _EDGES.sub("", kept)
-
-
-def fold(typed: str) -> str:
-    """The comparison form of typed text (see the module's docstring); idempotent."""
-    chars = []
-    for char in _visible(unicodedata.normalize("NFKC", typed)):
-        digit = unicodedata.decimal(char, None)
-        chars.append(str(digit) if digit is not None else char)
-    return " ".join("".join(chars).casefold().split()).strip(_PUNCTUATION)
-
-
-def _visible(typed: str) -> str:
-    """The text without anything invisible, joiners included."""
-    return "".join(c for c in typed if not _is_format(c) and not _ALSO_IGNORED.match(c))
 
 
 def number(typed: str, max_digits: int = MAX_DIGITS) -> int | None:
@@ -86,7 +56,7 @@ def counts(typed: str) -> tuple[int, ...] | None:
 
     None when a number is unclear: a fraction, a negative, or absurdly many digits.
     """
-    joined = _THOUSANDS.sub("", fold(_THOUSANDS.sub("", _visible(typed))))
+    joined = _THOUSANDS.sub("", fold(_THOUSANDS.sub("", visible(typed))))
     if _UNCLEAR.search(joined):
         return None
     numbers = re.findall(r"[0-9]+", joined)

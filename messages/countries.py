@@ -4,8 +4,8 @@ from functools import cache
 
 from babel import Locale
 
-from flows.answers import fold
 from messages import LANGUAGES
+from messages.typed import fold
 
 
 @cache
