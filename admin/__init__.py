@@ -28,11 +28,13 @@ from admin.pages import (
     business,
     businesses,
     exports,
+    findings,
     items,
     overview,
     session,
     simulator,
     staff,
+    standards,
     surveys,
 )
 from admin.web import page
@@ -52,6 +54,8 @@ def console_router() -> APIRouter:
         business,
         items,
         assessments,
+        findings,
+        standards,
         surveys,
         broadcasts,
         simulator,

@@ -66,6 +66,30 @@ def horizontal_bars(
     return chart
 
 
+def stacked_bars(
+    title: str,
+    items: Sequence[tuple[str, Sequence[tuple[str, int, str]]]],
+    width: int = WIDTH,
+) -> Chart:
+    """One labelled bar per item, split into its parts (name, value, css) side by side, the
+    longest total full width; the total is written after the bar."""
+    top = max((sum(value for _, value, _ in parts) for _, parts in items), default=0) or 1
+    label_width = min(LABEL_WIDTH, width * 2 // 5)
+    room = width - label_width - 40
+    chart = Chart(width, max(ROW * len(items), ROW), title)
+    for row, (label, parts) in enumerate(items):
+        y, x = row * ROW, float(label_width)
+        for name, value, css in parts:
+            if value:
+                size = room * value / top
+                chart.rects.append(Rect(x, y + 5, size, ROW - 10, css, f"{label}: {value} {name}"))
+                x += size
+        total = sum(value for _, value, _ in parts)
+        chart.labels.append(Label(label_width - 8, y + ROW / 2 + 4, _short(label), "end"))
+        chart.labels.append(Label(x + 6, y + ROW / 2 + 4, str(total)))
+    return chart
+
+
 def columns(
     title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[int], str]]
 ) -> Chart:

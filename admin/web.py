@@ -28,6 +28,7 @@ NAVIGATION = (
     ("businesses", "Businesses", "/admin/businesses", "viewer"),
     ("surveys", "Surveys", "/admin/surveys", "viewer"),
     ("broadcasts", "Broadcasts", "/admin/broadcasts", "viewer"),
+    ("standards", "Standards", "/admin/standards", "viewer"),
     ("simulator", "Simulator", "/admin/simulator", "staff"),
     ("audit", "Audit log", "/admin/audit", "viewer"),
     ("staff", "Staff", "/admin/staff", "admin"),

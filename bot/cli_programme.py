@@ -125,11 +125,14 @@ def outcome(
     assessment: Id,
     result: Annotated[str, typer.Argument(help=", ".join(OUTCOMES))],
     notes: Annotated[str, typer.Option(help="What the assessors found.")] = "",
+    reason: Annotated[
+        str, typer.Option(help="Why, when not the outcome the findings imply, or a correction.")
+    ] = "",
 ) -> None:
-    """Record pass, partial or fail; after partial or fail add corrective items."""
+    """Record pass, partial or fail once every indicator is marked; then `plan` the items."""
     now = SystemClock().now()
     run_in_transaction(
-        lambda session: record_assessment_outcome(session, assessment, result, notes, now)
+        lambda session: record_assessment_outcome(session, assessment, result, notes, now, reason)
     )
     typer.echo(f"Recorded {result} for assessment {assessment}.")
 

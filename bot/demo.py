@@ -7,9 +7,16 @@ from sqlalchemy.orm import Session
 
 from bot.channels.simulator import CHANNEL as SIMULATOR
 from bot.domain.actions import create_action_item
-from bot.domain.assessments import award_seal, record_assessment_outcome, record_pre_assessment
+from bot.domain.assessments import (
+    award_seal,
+    hold,
+    record_assessment_outcome,
+    record_pre_assessment,
+)
 from bot.domain.business import register_business
 from bot.domain.conversation import save_state
+from bot.domain.findings import items_from_findings, mark
+from bot.domain.standards import standards
 from bot.domain.supply import add_node, confirm_mapping
 from bot.models import Business, Contact
 from flows.core import State
@@ -86,19 +93,30 @@ def _advance(
     if depth < 4:
         return
     outcome = "partial" if depth == 4 else "pass"
+    _assess(session, assessment.id, now, partial=depth == 4)
     record_assessment_outcome(session, assessment.id, outcome, "Demo assessment", now)
-    if depth == 4:
-        create_action_item(
-            session,
-            business.id,
-            "corrective",
-            "zero_tolerance",
-            "Check and record the age of every worker in each group",
-            (now + timedelta(days=14)).date(),
-            now,
-        )
-    else:
+    items_from_findings(session, assessment.id, now)
+    if depth != 4:
         award_seal(session, business.id, now)
+
+
+def _assess(session: Session, assessment_id: int, now: datetime, partial: bool) -> None:
+    """Every indicator marked on site today: met, except a minor finding (and, for a partial
+    outcome, a major one about piece rates)."""
+    hold(session, assessment_id, now.date(), now)
+    unmet = {_first("safety", "minor"): "No first-aid kit where the dyeing is done."}
+    if partial:
+        unmet[_first("pay", "major")] = "Piece rates for beading are agreed by word of mouth only."
+    for code in standards().codes:
+        note = unmet.get(code, "")
+        mark(session, assessment_id, code, "not_met" if note else "met", now, note=note)
+
+
+def _first(category: str, severity: str) -> str:
+    """The first indicator of a category with this default severity (any, if none has it)."""
+    indicators = standards().in_category(category)
+    chosen = [i for i in indicators if i.severity == severity] or list(indicators)
+    return chosen[0].code
 
 
 def _map_supply_chain(session: Session, business_id: int, when: datetime) -> None:

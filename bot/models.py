@@ -343,6 +343,8 @@ class ActionItem(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
+    # The finding this item remedies, when it came from an assessment or a pre-assessment.
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
 
 
 class ActionUpdate(Base):
@@ -359,16 +361,62 @@ class ActionUpdate(Base):
 
 
 class Assessment(Base):
-    """The formal compliance assessment, scheduled months after the pre-assessment."""
+    """A review of a business against the standards: the formal compliance assessment
+    (`kind` "assessment", scheduled months after the pre-assessment), or the review of current
+    practice at the pre-assessment visit (`kind` "pre_assessment"), whose unmet indicators
+    become remediation recommendations."""
 
     __tablename__ = "assessments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="assessment", server_default="assessment")
     scheduled_for: Mapped[datetime]
+    held_on: Mapped[date | None]  # the day of the visit; no outcome before it
     outcome: Mapped[str | None] = mapped_column(String(16))  # pass | partial | fail
     outcome_at: Mapped[datetime | None]
+    # Why staff chose another outcome than the findings imply, or corrected a recorded one.
+    outcome_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The versions used, and a copy of the country profile, taken at the first finding.
+    standards_version: Mapped[str | None] = mapped_column(String(32))
+    profile_version: Mapped[str | None] = mapped_column(String(32))
+    profile_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Finding(Base):
+    """One indicator marked at one assessment: met, not met (with its severity) or not
+    applicable, with the assessor's note and photos."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("assessment_id", "code", name="uq_finding_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))  # the indicator's, as in CHILD-01
+    status: Mapped[str] = mapped_column(String(16))  # met | not_met | not_applicable
+    severity: Mapped[str | None] = mapped_column(String(16))  # when not met
+    severity_reason: Mapped[str] = mapped_column(Text, default="")  # when not the default
+    note: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    updated_at: Mapped[datetime]
+
+
+class CountryProfile(Base):
+    """A version of a country's legal figures changed in the console; the latest takes
+    precedence over the profile shipped in bot/standards/countries."""
+
+    __tablename__ = "country_profiles"
+    __table_args__ = (UniqueConstraint("country", "number", name="uq_country_profile_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per country
+    version: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime]
 
 
 class Reminder(Base):

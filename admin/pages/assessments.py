@@ -11,10 +11,12 @@ from admin.changes import Done, staff_action
 from admin.deps import Form, Id, Worker
 from admin.forms import Fields
 from admin.pages.business import business_page, refusal
+from admin.pages.findings import assessment_page, url_of
 from admin.programme import OUTCOMES
 from bot.domain.assessments import (
     MAX_MONTHS,
     MAX_NOTES,
+    MAX_REASON,
     award_seal,
     record_assessment_outcome,
     record_pre_assessment,
@@ -54,6 +56,8 @@ def pre_assessment(request: Request, business_id: Id, staff: Worker, form: Form)
 
 @router.post("/assessments/{assessment_id}/outcome", response_model=None)
 def outcome(request: Request, assessment_id: Id, staff: Worker, form: Form) -> Response:
+    """Record (or, with a reason, correct) the outcome; from the assessment's own page it goes
+    back there, from the business page back to it."""
     runtime = runtime_of(request)
     with runtime.store.transaction() as session:
         assessment = session.get(Assessment, assessment_id)
@@ -63,18 +67,29 @@ def outcome(request: Request, assessment_id: Id, staff: Worker, form: Form) -> R
     fields = Fields(form)
     result = fields.choice("outcome", "Outcome", OUTCOMES)
     notes = fields.text("notes", "Notes", MAX_NOTES, required=False)
-    typed = fields.typed("outcome", "notes", limit=MAX_NOTES)
+    reason = fields.text("reason", "Reason", MAX_REASON, required=False)
+    typed = fields.typed("outcome", "notes", "reason", limit=MAX_NOTES)
+    on_page = fields.raw("back") == "assessment"
+
+    def refused(error: str) -> Response:
+        if on_page:
+            return assessment_page(request, staff, assessment_id, 400, errors=[error], typed=typed)
+        return refusal(request, staff, business_id, typed)(error)
+
     if fields.errors:
-        return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
+        return refused(" ".join(fields.errors))
 
     def record_outcome(session: Session, now: datetime) -> Done:
-        record_assessment_outcome(session, assessment_id, result, notes, now)
+        record_assessment_outcome(session, assessment_id, result, notes, now, reason)
         notice = f"Assessment outcome recorded: {OUTCOMES[result].lower()}."
         detail = {"assessment": assessment_id, "outcome": result}
-        target, url = f"business {business_id}", _section(business_id)
+        if reason:
+            detail["reason"] = reason
+        target = f"business {business_id}"
+        url = url_of(assessment_id) + "#plan" if on_page else _section(business_id)
         return Done("assessment.outcome", target, url, notice, detail)
 
-    return staff_action(request, staff, record_outcome, refusal(request, staff, business_id, typed))
+    return staff_action(request, staff, record_outcome, refused)
 
 
 @router.post("/businesses/{business_id}/seal", response_model=None)

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from admin.auth import Staff, runtime_of
 from admin.deps import Id, Viewer
+from admin.pages.findings import scorecard_chart
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
+from bot.domain.assessments import review_of
+from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
 from bot.domain.training import checklist_answers
@@ -123,12 +126,19 @@ def business_page(
         tree = supply_tree(session, business_id)
         assessments = session.scalars(
             select(Assessment)
-            .where(Assessment.business_id == business_id)
+            .where(Assessment.business_id == business_id, Assessment.kind == "assessment")
             .order_by(Assessment.scheduled_for)
         ).all()
+        scored = latest_with_findings(session, business_id)
         values = {
             "business": business,
             "leader": leader,
+            "review": review_of(session, business_id),
+            "scorecard_chart": scorecard_chart(
+                "Scorecard by category", scorecard(session, scored.id)
+            )
+            if scored
+            else None,
             "stage": stage_of(session, business),
             "tree": tree,
             "layers": layers(tree),

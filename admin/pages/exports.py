@@ -13,9 +13,10 @@ from admin.deps import Viewer
 from bot.domain.actions import OPEN, overdue_items
 from bot.domain.assessments import next_assessment_at
 from bot.domain.stage import stage_of
+from bot.domain.standards import standards
 from bot.domain.supply import node_views
 from bot.domain.surveys import CSV_HEADER, SurveyError, results_rows, survey_results
-from bot.models import ActionItem, Business, Contact, Survey
+from bot.models import ActionItem, Assessment, Business, Contact, Finding, Survey
 
 router = APIRouter()
 
@@ -123,3 +124,45 @@ def survey_results_csv(
         target = f"survey {survey}" if survey else "all surveys"
         record(session, staff, "export.survey_results", target, now, rows=len(rows))
     return csv_download("survey-results.csv", ("survey", "business", *CSV_HEADER), rows)
+
+
+@router.get("/exports/findings.csv")
+def findings_csv(request: Request, staff: Viewer) -> Response:
+    """Every finding of every assessment and pre-assessment review, one row each."""
+    runtime = runtime_of(request)
+    header = (
+        "business_id", "business", "country", "assessment_id", "kind", "held_on", "outcome",
+        "standards_version", "profile_version", "code", "category", "status", "severity",
+        "severity_reason", "note", "updated_at",
+    )  # fmt: skip
+    category_of = {indicator.code: indicator.category for indicator in standards().indicators}
+    with runtime.store.transaction() as session:
+        rows = [
+            (
+                business.id,
+                business.name,
+                business.country,
+                assessment.id,
+                assessment.kind,
+                assessment.held_on,
+                assessment.outcome or "",
+                assessment.standards_version or "",
+                assessment.profile_version or "",
+                finding.code,
+                category_of.get(finding.code, ""),
+                finding.status,
+                finding.severity or "",
+                finding.severity_reason,
+                finding.note,
+                finding.updated_at,
+            )
+            for finding, assessment, business in session.execute(
+                select(Finding, Assessment, Business)
+                .join(Assessment, Assessment.id == Finding.assessment_id)
+                .join(Business, Business.id == Assessment.business_id)
+                .order_by(Business.id, Assessment.id, Finding.code)
+            )
+        ]
+        now = runtime.clock.now()
+        record(session, staff, "export.findings", "findings.csv", now, rows=len(rows))
+    return csv_download("findings.csv", header, rows)

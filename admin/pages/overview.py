@@ -9,13 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin.auth import runtime_of
-from admin.charts import columns, horizontal_bars
+from admin.charts import columns, horizontal_bars, stacked_bars
 from admin.deps import Viewer
-from admin.programme import STAGE_LABELS, label
+from admin.programme import SEVERITIES, STAGE_LABELS, label
 from admin.web import page
 from bot.domain.actions import overdue_items
 from bot.domain.assessments import upcoming_assessments
+from bot.domain.findings import programme_findings
 from bot.domain.stage import STAGES, stage_of
+from bot.domain.standards import standards
 from bot.models import Business, InboundMessage, OutboundMessage
 
 router = APIRouter()
@@ -24,6 +26,7 @@ FAILED = ("failed", "undelivered")
 FAILURES_SHOWN = 20
 LISTED = 20
 UPCOMING_DAYS = 60
+SEVERITY_BARS = (("zero_tolerance", "bar bad"), ("major", "bar warn"), ("minor", "bar minor"))
 
 
 def stage_counts(session: Session) -> Counter[str]:
@@ -57,6 +60,7 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         upcoming = upcoming_assessments(session, now, within_days=UPCOMING_DAYS)
         names = dict(session.execute(select(Business.id, Business.name)).all())
         days, inbound, outbound = traffic(session, now.date())
+        found = programme_findings(session)
         failures = session.scalars(
             select(OutboundMessage)
             .where(OutboundMessage.status.in_(FAILED))
@@ -70,6 +74,19 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
                 >= week_ago,
             )
         )
+    findings_chart = stacked_bars(
+        "Unmet findings by category and severity, latest assessment of each business",
+        [
+            (
+                category.name,
+                [
+                    (SEVERITIES[severity].lower(), found[category.code][severity], css)
+                    for severity, css in SEVERITY_BARS
+                ],
+            )
+            for category in standards().categories
+        ],
+    )
     stage_chart = horizontal_bars(
         "Businesses by stage", [(label(stage, STAGE_LABELS), stages[stage]) for stage in STAGES]
     )
@@ -85,6 +102,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         section="overview",
         businesses=sum(stages.values()),
         stage_chart=stage_chart,
+        findings_chart=findings_chart,
+        findings_total=sum(sum(counts.values()) for counts in found.values()),
         traffic_chart=traffic_chart,
         messages_in=sum(inbound),
         messages_out=sum(outbound),

@@ -60,8 +60,10 @@ def create_action_item(
     due_on: date,
     now: datetime,
     staff_id: int | None = None,
+    finding_id: int | None = None,
 ) -> ActionItem:
-    """A new item for the business; the leader is told at once and reminders are planned."""
+    """A new item for the business (remedying `finding_id` when given); the leader is told at
+    once and reminders are planned."""
     if session.get(Business, business_id) is None:
         raise ActionNotFound(f"There is no business {business_id}.")
     if kind not in KINDS:
@@ -77,6 +79,7 @@ def create_action_item(
         status="open",
         created_by=staff_id,
         created_at=now,
+        finding_id=finding_id,
     )
     session.add(item)
     session.flush()

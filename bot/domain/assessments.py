@@ -1,5 +1,11 @@
 """The compliance assessment: scheduled months after the pre-assessment, reminded a month, a
-week and a day before, its outcome recorded by staff, and the seal awarded when earned."""
+week and a day before, held on a day, its outcome derived from its findings
+(`bot.domain.findings`) and confirmed by staff, and the seal awarded when earned.
+
+One cycle is a pre-assessment visit (with its review of current practice, an assessment row of
+kind "pre_assessment") and the assessment it schedules. Correcting the visit's date corrects
+that cycle; a re-assessment is its own explicit action (`schedule_reassessment`).
+"""
 
 import calendar
 from datetime import date, datetime, time, timedelta
@@ -8,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.findings import implied, unmarked
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.models import ActionItem, Assessment, Business, Contact, Reminder
@@ -20,6 +27,8 @@ MAX_NOTES = 4000
 MAX_WITHIN_DAYS = 3650
 REMINDER_HOUR = 9  # UTC, on the reminder's day
 REMINDERS = ("assessment_month", "assessment_week", "assessment_day")
+MAX_REASON = 500
+FORMAL = Assessment.kind == "assessment"
 
 
 class AssessmentError(Invalid):
@@ -42,9 +51,12 @@ def add_months(moment: datetime, months: int) -> datetime:
 def record_pre_assessment(
     session: Session, business_id: int, held_on: datetime, now: datetime, months: int
 ) -> Assessment:
-    """Record the pre-assessment visit and schedule the assessment `months` after it.
+    """Record the pre-assessment visit and schedule the assessment `months` after it; returns
+    the assessment of this cycle.
 
-    Recording it again (a corrected date) moves the pending assessment and its reminders.
+    Recording it again corrects the date: a pending assessment and its reminders move with it;
+    once the cycle's assessment has an outcome (or the seal is awarded) only the visit's date
+    is corrected, and no second assessment is ever made (see `schedule_reassessment`).
     """
     business = _business(session, business_id)
     if type(months) is not int or not 1 <= months <= MAX_MONTHS:
@@ -56,49 +68,172 @@ def record_pre_assessment(
     if held_on.date() > now.date():
         raise AssessmentError("The pre-assessment date cannot be in the future.")
     business.pre_assessment_at = held_on
-    assessment = _pending(session, business_id)
+    _review(session, business_id, held_on)
+    assessment = _latest(session, business_id)
+    if assessment is not None and (
+        assessment.outcome is not None or business.seal_awarded_at is not None
+    ):
+        session.flush()
+        return assessment
     scheduled = add_months(held_on, months)
     if assessment is None:
         assessment = Assessment(business_id=business_id, scheduled_for=scheduled, notes="")
         session.add(assessment)
     assessment.scheduled_for = scheduled
     session.flush()
-    day = scheduled.date()
+    _plan(session, assessment, now)
+    _tell(session, business, "assessment.scheduled", now, date=scheduled.date())
+    return assessment
+
+
+def schedule_reassessment(
+    session: Session, business_id: int, on: date, now: datetime
+) -> Assessment:
+    """A new assessment of a business whose last one has an outcome (a re-assessment before the
+    seal expires, or after corrective action); the leader is told and reminded as before.
+    Raises AssessmentError while an assessment is still pending or for a day in the past."""
+    business = _business(session, business_id)
+    if not isinstance(on, date) or isinstance(on, datetime):
+        raise AssessmentError("The re-assessment date must be a date.")
+    if on < now.date():
+        raise AssessmentError("The re-assessment date cannot be in the past.")
+    if _pending(session, business_id) is not None:
+        raise AssessmentError("An assessment is already scheduled; record it first.")
+    assessment = Assessment(
+        business_id=business_id, scheduled_for=datetime.combine(on, time()), notes=""
+    )
+    session.add(assessment)
+    session.flush()
+    _plan(session, assessment, now)
+    _tell(session, business, "assessment.scheduled", now, date=on)
+    return assessment
+
+
+def hold(session: Session, assessment_id: int, held_on: date, now: datetime) -> Assessment:
+    """Record the day the assessment (or the pre-assessment review) is held, or will be: the
+    findings may be marked as the visit goes, the outcome is recorded only from that day.
+    Raises AssessmentError for a day more than `MAX_MONTHS` away or once the outcome is
+    recorded."""
+    assessment = _assessment(session, assessment_id)
+    if not isinstance(held_on, date) or isinstance(held_on, datetime):
+        raise AssessmentError("The day it is held must be a date.")
+    furthest = add_months(now, MAX_MONTHS).date()
+    if not add_months(now, -MAX_MONTHS).date() <= held_on <= furthest:
+        raise AssessmentError(f"The day it is held must be within {MAX_MONTHS} months of today.")
+    if assessment.outcome is not None:
+        raise AssessmentError("The outcome is recorded; correct it with a reason instead.")
+    assessment.held_on = held_on
+    session.flush()
+    return assessment
+
+
+def _plan(session: Session, assessment: Assessment, now: datetime) -> None:
+    day = assessment.scheduled_for.date()
     plan(
         session,
         REMINDERS,
         assessment.id,
-        business_id,
+        assessment.business_id,
         {
-            "assessment_month": _at(add_months(scheduled, -1).date()),
+            "assessment_month": _at(add_months(assessment.scheduled_for, -1).date()),
             "assessment_week": _at(day - timedelta(days=7)),
             "assessment_day": _at(day - timedelta(days=1)),
         },
         now,
     )
-    _tell(session, business, "assessment.scheduled", now, date=day)
-    return assessment
+
+
+def _review(session: Session, business_id: int, held_on: datetime) -> Assessment:
+    """The business's pre-assessment review, on the visit's day (made at the first visit)."""
+    review = session.scalar(
+        select(Assessment)
+        .where(Assessment.business_id == business_id, Assessment.kind == "pre_assessment")
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
+    if review is None:
+        review = Assessment(business_id=business_id, kind="pre_assessment", notes="")
+        session.add(review)
+    review.scheduled_for, review.held_on = held_on, held_on.date()
+    return review
+
+
+def review_of(session: Session, business_id: int) -> Assessment | None:
+    """The business's pre-assessment review, if its visit is recorded."""
+    return session.scalar(
+        select(Assessment)
+        .where(Assessment.business_id == business_id, Assessment.kind == "pre_assessment")
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
 
 
 def record_assessment_outcome(
-    session: Session, assessment_id: int, outcome: str, notes: str, now: datetime
+    session: Session,
+    assessment_id: int,
+    outcome: str,
+    notes: str,
+    now: datetime,
+    reason: str = "",
 ) -> Assessment:
-    """Staff record pass, partial or fail; partial or fail is followed by corrective items."""
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None:
-        raise AssessmentNotFound(f"There is no assessment {assessment_id}.")
+    """Staff confirm the outcome the findings imply, or record another with a `reason`; a
+    recorded outcome can be corrected, also with a reason. Partial or fail is followed by the
+    corrective action plan (`bot.domain.findings.items_from_findings`).
+
+    Raises AssessmentNotFound, or AssessmentError: not a formal assessment, before the day it
+    is held, while any indicator is unmarked, an outcome out of the list, notes or reason out
+    of shape, or a missing reason.
+    """
+    assessment = _assessment(session, assessment_id)
+    if assessment.kind != "assessment":
+        raise AssessmentError("A pre-assessment review has recommendations, not an outcome.")
     if outcome not in OUTCOMES:
         raise AssessmentError(f"The outcome must be one of: {', '.join(OUTCOMES)}.")
-    cleaned = "\n".join(" ".join(line.split()) for line in notes.strip().splitlines())
-    if len(cleaned) > MAX_NOTES or not all(line.isprintable() for line in cleaned.splitlines()):
-        raise AssessmentError(f"The notes must be up to {MAX_NOTES} printable characters.")
+    cleaned = _clean(notes, "notes", MAX_NOTES)
+    why = _clean(reason, "reason", MAX_REASON)
+    if assessment.held_on is None:
+        raise AssessmentError("Record the day the assessment is held first.")
+    if now.date() < assessment.held_on:
+        raise AssessmentError(
+            f"The outcome can be recorded from {assessment.held_on.isoformat()}, "
+            "the day the assessment is held."
+        )
+    missing = unmarked(session, assessment_id)
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise AssessmentError(f"{len(missing)} indicator(s) are not marked yet: {shown}.")
+    expected = implied(session, assessment_id)
+    if outcome != expected and not why:
+        raise AssessmentError(
+            f"The findings imply {expected}; give a reason to record {outcome} instead."
+        )
+    correcting = assessment.outcome is not None
+    if correcting and not why:
+        raise AssessmentError("Give a reason to correct a recorded outcome.")
     changed = assessment.outcome != outcome
     assessment.outcome, assessment.outcome_at, assessment.notes = outcome, now, cleaned
+    assessment.outcome_reason = why
     cancel(session, REMINDERS, assessment.id, now)
     session.flush()
     if changed:
         business = _business(session, assessment.business_id)
         _tell(session, business, f"assessment.result_{outcome}", now)
+    return assessment
+
+
+def _clean(value: str, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise AssessmentError(f"The {name} must be text.")
+    cleaned = "\n".join(" ".join(line.split()) for line in value.strip().splitlines())
+    if len(cleaned) > limit or not all(line.isprintable() for line in cleaned.splitlines()):
+        raise AssessmentError(f"The {name} must be up to {limit} printable characters.")
+    return cleaned
+
+
+def _assessment(session: Session, assessment_id: int) -> Assessment:
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise AssessmentNotFound(f"There is no assessment {assessment_id}.")
     return assessment
 
 
@@ -109,7 +244,7 @@ def award_seal(session: Session, business_id: int, now: datetime) -> Business:
         raise AssessmentError(f"{business.name} was already awarded the seal.")
     latest = session.scalar(
         select(Assessment)
-        .where(Assessment.business_id == business_id, Assessment.outcome.is_not(None))
+        .where(Assessment.business_id == business_id, FORMAL, Assessment.outcome.is_not(None))
         .order_by(Assessment.outcome_at.desc(), Assessment.id.desc())
         .limit(1)
     )
@@ -146,6 +281,7 @@ def upcoming_assessments(
         session.scalars(
             select(Assessment)
             .where(
+                FORMAL,
                 Assessment.outcome.is_(None),
                 Assessment.scheduled_for <= now + timedelta(days=within_days),
             )
@@ -162,8 +298,18 @@ def next_assessment_at(session: Session, business_id: int) -> datetime | None:
 def _pending(session: Session, business_id: int) -> Assessment | None:
     return session.scalar(
         select(Assessment)
-        .where(Assessment.business_id == business_id, Assessment.outcome.is_(None))
+        .where(Assessment.business_id == business_id, FORMAL, Assessment.outcome.is_(None))
         .order_by(Assessment.scheduled_for.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def _latest(session: Session, business_id: int) -> Assessment | None:
+    """The business's latest formal assessment, with or without an outcome."""
+    return session.scalar(
+        select(Assessment)
+        .where(Assessment.business_id == business_id, FORMAL)
+        .order_by(Assessment.id.desc())
         .limit(1)
     )
 

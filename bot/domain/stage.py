@@ -27,7 +27,7 @@ def stage_of(session: Session, business: Business) -> str:
         return "seal_awarded"
     latest = session.scalar(
         select(Assessment)
-        .where(Assessment.business_id == business.id)
+        .where(Assessment.business_id == business.id, Assessment.kind == "assessment")
         .order_by(Assessment.scheduled_for.desc(), Assessment.id.desc())
         .limit(1)
     )

@@ -13,6 +13,7 @@ from starlette.routing import Mount
 
 from bot.app import create_app
 from bot.db import is_postgres
+from bot.domain.standards import standards
 from bot.models import AuditEntry, StaffUser
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -30,7 +31,7 @@ def console_routes(console) -> set[tuple[str, str]]:
     return found
 
 
-def ids(console, world) -> dict[str, int]:
+def ids(console, world) -> dict[str, int | str]:
     other = console.account("viewer", "someone.else@example.org")
     with console.runtime.store.transaction() as session:
         staff_id = session.scalar(select(StaffUser.id).where(StaffUser.email == other))
@@ -41,6 +42,8 @@ def ids(console, world) -> dict[str, int]:
         "survey_id": world.survey_id,
         "broadcast_id": world.broadcast_id,
         "staff_id": staff_id,
+        "code": standards().codes[-1],
+        "country": "IN",
     }
 
 

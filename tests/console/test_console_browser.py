@@ -125,6 +125,8 @@ def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> 
         "business_id": world.business_id,
         "survey_id": world.survey_id,
         "broadcast_id": world.broadcast_id,
+        "assessment_id": world.assessment_id,
+        "country": "IN",
     }
     pages = [path.format(**ids) for (method, path), _ in ROUTES.items()
              if method == "GET" and not path.endswith(".csv")]  # fmt: skip
@@ -176,3 +178,35 @@ def test_an_admin_turns_on_two_factor_and_signs_in_with_a_code(
     page.click("button:has-text('Sign in')")
     page.wait_for_url("**/admin/")
     assert page.locator("h1").inner_text() == "Overview"
+
+
+def test_an_assessor_records_findings_on_a_phone(chromium, console, world, artifacts) -> None:
+    """On site, at 375 px: the indicators by category, each saved by its own form."""
+    context = chromium.new_context(viewport=PHONE, base_url=console.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, console, "staff")
+    page.goto(f"/admin/assessments/{world.assessment_id}")
+    assert page.locator("h1").inner_text().startswith("Assessment: Blue Thread Embroidery")
+    page.screenshot(path=artifacts / "phone-assessment.png", full_page=False)
+    first = page.locator("article.finding").first
+    code = first.get_attribute("id")
+    first.locator("input[value=not_met]").check()
+    first.locator("textarea[name=note]").fill("Ages are not written down for the home group")
+    first.locator(f"button:has-text('Save {code}')").click()
+    page.wait_for_url(f"**/admin/assessments/{world.assessment_id}?at={code}#{code}")
+    saved = page.locator(f"article#{code}")
+    assert "Not met" in saved.locator(".badge").inner_text()
+    assert saved.locator("textarea[name=note]").input_value().startswith("Ages are not")
+    # A severity other than the default needs a reason, shown next to the indicator.
+    saved.locator("input[value=not_met]").check()
+    default = saved.locator("select[name=severity]").input_value()
+    other = "minor" if default != "minor" else "major"
+    saved.locator("select[name=severity]").select_option(other)
+    saved.locator(f"button:has-text('Save {code}')").click()
+    assert "Say why" in page.locator(f"article#{code} .errors").inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), f"the assessment is {width}px wide"
+    page.locator(f"article#{code}").screenshot(path=artifacts / "phone-finding.png")
+    page.screenshot(path=artifacts / "phone-assessment-saved.png", full_page=True)
+    context.close()

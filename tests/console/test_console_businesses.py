@@ -4,6 +4,7 @@ import html
 from datetime import timedelta
 
 import pytest
+from assessment_support import assess
 from console_support import add_business
 from markupsafe import escape
 from sqlalchemy import func, select
@@ -242,6 +243,13 @@ def test_an_outcome_then_the_seal(console, world) -> None:
         data={"csrf": client.token(), "outcome": "excellent", "notes": ""},
     )
     assert wrong.status_code == 400 and "Choose outcome from the list" in wrong.text
+    unmarked = client.post(
+        f"/admin/assessments/{world.assessment_id}/outcome",
+        data={"csrf": client.token(), "outcome": "pass", "notes": ""},
+    )
+    assert unmarked.status_code == 400 and "day the assessment is held" in unmarked.text
+    with console.runtime.store.transaction() as session:
+        assess(session, world.assessment_id, console.runtime.clock.now())
     recorded = client.post(
         f"/admin/assessments/{world.assessment_id}/outcome",
         data={"csrf": client.token(), "outcome": "pass", "notes": HOSTILE},

@@ -5,6 +5,8 @@ typed is shown escaped."""
 import pytest
 from console_routes import ROUTES, valid_forms
 
+from bot.domain.standards import standards
+
 HOSTILE = "<script>alert('x')</script>\"'><img src=x onerror=alert(1)>; DROP TABLE businesses;--"
 BAD_VALUES = {
     "empty": "",
@@ -32,6 +34,8 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
         "broadcast_id": world.broadcast_id,
         # Another account: signing oneself out everywhere would end the walk.
         "staff_id": console.account_id(console.account("viewer", "other@example.org")),
+        "code": standards().codes[-1],
+        "country": "IN",
     }
     url = path.format(**ids)
     form = valid_forms(console.clock.now().date(), world.business_id)[path]
@@ -59,6 +63,7 @@ def test_a_form_posted_with_nothing_at_all_is_answered(console, world, admin) ->
             business_id=world.business_id, item_id=world.item_id,
             assessment_id=world.assessment_id, survey_id=world.survey_id,
             broadcast_id=world.broadcast_id, staff_id=other,
+            code=standards().codes[-1], country="IN",
         )  # fmt: skip
         response = admin.post(url, data={"csrf": admin.token()})
         assert response.status_code in (303, 400, 401, 429), (url, response.status_code)

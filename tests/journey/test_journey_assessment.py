@@ -5,6 +5,7 @@ the leader sees at every step."""
 from datetime import date, datetime, timedelta
 
 import pytest
+from assessment_support import assess, outcome_needs
 from journey_support import MENU, business_id, last_id, outbox, register
 from sqlalchemy import select
 
@@ -137,6 +138,7 @@ def test_the_stage_follows_the_records_and_the_leader_sees_it(store, clock, make
         verify_action_item(session, item.id, now())
         with pytest.raises(AssessmentError, match="outcome"):
             award_seal(session, business, now())
+        assess(session, assessment_id, now(), outcome_needs("partial"))
         record_assessment_outcome(session, assessment_id, "partial", "Sin registros.", now())
     seen.append(stage(store, business))
     [row] = outbox(store, phone.address)[-1:]
@@ -175,6 +177,7 @@ def test_a_passed_assessment_earns_the_seal_directly(store, clock, leader) -> No
     business = business_id(store, leader.address)
     with store.transaction() as session:
         assessment = record_pre_assessment(session, business, clock.now(), clock.now(), 6)
+        assess(session, assessment.id, clock.now())
         record_assessment_outcome(session, assessment.id, "pass", "", clock.now())
         award_seal(session, business, clock.now())
     keys = [row.message_key for row in outbox(store, leader.address)[-3:]]
@@ -197,6 +200,7 @@ def test_upcoming_assessments_for_staff(store, clock, make_phone) -> None:
         soon = upcoming_assessments(session, clock.now(), within_days=60)
         assert [a.id for a in soon] == ids[:2]
         assert [a.id for a in upcoming_assessments(session, clock.now(), 365)] == ids
+        assess(session, ids[0], clock.now(), outcome_needs("fail"))
         record_assessment_outcome(session, ids[0], "fail", "", clock.now())
         assert [a.id for a in upcoming_assessments(session, clock.now())] == ids[1:2]
         with pytest.raises(AssessmentError):

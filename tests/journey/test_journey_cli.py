@@ -8,11 +8,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from assessment_support import assess, first_of
 from journey_support import business_id, outbox
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.domain.assessments import record_pre_assessment
+from bot.domain.standards import standards
 from bot.models import ActionItem, Assessment, Business
 
 pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
@@ -64,6 +67,10 @@ def test_staff_walk_an_item_and_an_assessment_from_the_command_line(store, migra
     assessment_id = re.fullmatch(r"Assessment (\d+) scheduled for .+\n", scheduled.stdout)[1]
     upcoming = run(migrated, "assessments", "upcoming", "--days", "366")
     assert upcoming.stdout.startswith(f"{assessment_id}\tbusiness {business}\t")
+    early = run(migrated, "assessments", "outcome", assessment_id, "pass")
+    assert early.returncode == 1 and "held first" in early.stderr
+    with store.transaction() as session:
+        assess(session, int(assessment_id), datetime.now(UTC).replace(tzinfo=None))
     noted = run(migrated, "assessments", "outcome", assessment_id, "pass", "--notes", "All good")
     assert noted.returncode == 0, noted.stderr
     sealed = run(migrated, "assessments", "award-seal", business)
@@ -146,3 +153,60 @@ def test_hostile_text_is_stored_as_typed(store, migrated, leader) -> None:
     assert result.returncode == 0, result.stderr
     with store.transaction() as session:
         assert session.scalar(select(ActionItem.description)) == hostile
+
+
+def test_the_standards_and_a_countrys_legal_figures_are_printed(migrated) -> None:
+    listed = run(migrated, "standards", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith(f"Standards {standards().version} ")
+    assert len(lines) == 1 + len(standards().indicators)
+    code, category, severity = lines[1].split("\t")
+    first = standards().indicators[0]
+    assert (code, category, severity) == (first.code, first.category, first.severity)
+    shown = run(migrated, "countries", "show", "in")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("IN profile ")
+    assert "min_working_age\t" in shown.stdout and "minimum_wage\t" in shown.stdout
+    for wrong in ("ZZ", "", "../../etc", "🧵"):
+        missing = run(migrated, "countries", "show", wrong)
+        assert missing.returncode == 1 and "no profile" in missing.stderr
+
+
+def test_findings_from_the_command_line_imply_the_outcome_and_make_the_plan(
+    store, migrated, leader
+) -> None:
+    business = business_id(store, leader.address)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with store.transaction() as session:
+        assessment = str(record_pre_assessment(session, business, now, now, 6).id)
+        assess(session, int(assessment), now)
+    major, minor = first_of("major"), first_of("minor")
+    marked = run(
+        migrated, "assessments", "finding", assessment, major, "not-met", "--note", "No rates"
+    )
+    assert marked.returncode == 0 and marked.stdout.strip() == f"{major}: not-met (major)"
+    graded = run(
+        migrated, "assessments", "finding", assessment, minor, "not-met", "--severity", "major"
+    )
+    assert graded.returncode == 1 and "Say why" in graded.stderr
+    graded = run(
+        migrated, "assessments", "finding", assessment, minor, "not-met",
+        "--severity", "major", "--reason", "Seen twice",
+    )  # fmt: skip
+    assert graded.returncode == 0, graded.stderr
+    listed = run(migrated, "assessments", "findings", assessment)
+    assert f"{major}\tnot-met (major)\tNo rates" in listed.stdout
+    assert listed.stdout.rstrip().endswith("Implied outcome: partial")
+    assert run(migrated, "assessments", "outcome", assessment, "partial").returncode == 0
+    planned = run(migrated, "assessments", "plan", assessment)
+    assert planned.returncode == 0 and len(planned.stdout.splitlines()) == 2
+    again = run(migrated, "assessments", "plan", assessment)
+    assert again.stdout.strip() == "No new items: every unmet finding has one."
+    for args, message in [
+        ([assessment, "NOPE-01", "met"], "no indicator"),
+        ([assessment, major, "sort-of"], "must be one of"),
+        ([NOBODY, major, "met"], "no assessment"),
+    ]:
+        wrong = run(migrated, "assessments", "finding", *args)
+        assert wrong.returncode in (1, 2) and message in wrong.stderr, wrong.stderr
