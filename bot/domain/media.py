@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.errors import NotFound
 from bot.domain.notify import notify
-from bot.models import Attachment, Contact
+from bot.models import Attachment, Business, Contact
 from flows.core import Reply
 
 BATCH = 20
@@ -211,6 +211,15 @@ def stored_file(session: Session, attachment_id: int) -> Attachment:
     if row is None or row.state != "stored" or row.sha256 is None:
         raise NotFound(f"There is no stored file {attachment_id}.")
     return row
+
+
+def owner_business(session: Session, attachment_id: int) -> int | None:
+    """The business whose leader sent the file, if any."""
+    return session.scalar(
+        select(Business.id)
+        .join(Attachment, Attachment.contact_id == Business.leader_id)
+        .where(Attachment.id == attachment_id)
+    )
 
 
 def delete_attachment(session: Session, attachment_id: int, now: datetime) -> list[str]:

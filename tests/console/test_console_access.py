@@ -41,6 +41,7 @@ def ids(console, world) -> dict[str, int]:
         "survey_id": world.survey_id,
         "broadcast_id": world.broadcast_id,
         "staff_id": staff_id,
+        "attachment_id": world.attachment_id,
     }
 
 
