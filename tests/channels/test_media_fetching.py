@@ -26,8 +26,10 @@ from bot.channels.provider import Inbound
 from bot.domain.business import register_business
 from bot.domain.media import MAX_ATTEMPTS
 from bot.domain.surveys import default_definition, open_survey
+from bot.media.checks import examine
+from bot.media.store import digest_of
 from bot.models import Contact, InboundMessage, OutboundMessage
-from bot.scheduler import fetch_media_tick, ticks
+from bot.scheduler import expire_media_tick, fetch_media_tick, ticks
 
 CHAT = 5550077
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
@@ -276,3 +278,57 @@ def test_files_are_not_fetched_for_a_channel_without_credentials(
 def test_the_fetching_and_retention_ticks_are_registered_with_the_scheduler() -> None:
     names = {tick.name for tick in ticks()}
     assert {"media.fetch", "media.expire"} <= names
+
+
+def test_telegram_files_over_the_limit_are_refused_before_downloading(
+    make_runtime, store, fake_telegram
+) -> None:
+    runtime = make_runtime(media_max_bytes=1024)
+    file_id = fake_telegram.add_file(pdf_document() + b"%" * 4096, "documents", "pdf")
+    runtime.engine.handle(
+        Inbound("telegram", f"telegram:{CHAT}", "tg-50", "", (f"telegram-file:{file_id}",))
+    )
+    assert fetch_media_tick(runtime).refused == 1
+    assert not [call for call in fake_telegram.calls if call.path.startswith("/file/")]
+    [reply] = replies(store)
+    assert reply.message_key == "media.refused_size" and reply.channel == "telegram"
+
+
+def test_a_telegram_fetch_that_fails_is_retried(runtime, store, fake_telegram, clock) -> None:
+    file_id = fake_telegram.add_file(ogg_voice(), "voice", "oga")
+    fake_telegram.file_planned.append(500)
+    runtime.engine.handle(
+        Inbound("telegram", f"telegram:{CHAT}", "tg-51", "", (f"telegram-file:{file_id}",))
+    )
+    assert fetch_media_tick(runtime).retrying == 1
+    clock.advance(timedelta(minutes=1))
+    assert fetch_media_tick(runtime).stored == 1
+
+
+def test_old_files_are_forgotten_after_the_retention_period_shared_bytes_kept_while_used(
+    make_runtime, store, fake_twilio, clock
+) -> None:
+    runtime = make_runtime(media_retention_days=30)
+    photo = jpeg_with_gps()
+    first = fake_twilio.add_media(photo, "image/jpeg")
+    runtime.engine.handle(Inbound("sms", PHONE, "SM" + "6" * 32, "", (first,)))
+    fetch_media_tick(runtime)
+    clock.advance(timedelta(days=20))
+    again = fake_twilio.add_media(photo, "image/jpeg")  # the same photo, sent again later
+    runtime.engine.handle(Inbound("sms", PHONE, "SM" + "7" * 32, "", (again,)))
+    fetch_media_tick(runtime)
+    old, new = attachments(store)
+    assert old.sha256 == new.sha256
+
+    clock.advance(timedelta(days=11))
+    assert expire_media_tick(runtime) == 0  # the bytes are still the newer record's
+    old, new = attachments(store)
+    assert (old.state, new.state) == ("deleted", "stored")
+    assert runtime.media.store.exists(new.sha256)
+
+    clock.advance(timedelta(days=20))
+    assert expire_media_tick(runtime) == 2  # the photo and its thumbnail
+    assert [row.state for row in attachments(store)] == ["deleted", "deleted"]
+    kept = examine(photo, "image/jpeg", frozenset({"image/jpeg"}), 10**7)
+    assert not runtime.media.store.exists(digest_of(kept.original))
+    assert not runtime.media.store.exists(digest_of(kept.thumbnail))
