@@ -409,7 +409,7 @@ class TwilioMediaFetcher:
             with self.session.get(
                 self.base_url + path, stream=True, timeout=MEDIA_TIMEOUT_SECONDS
             ) as response:
-                return _downloaded(response, max_bytes)
+                return read_download(response, max_bytes)
         except requests.RequestException as error:
             return Retry("network", str(error)[:300])
 
@@ -417,7 +417,7 @@ class TwilioMediaFetcher:
         self.session.close()
 
 
-def _downloaded(response: requests.Response, max_bytes: int) -> FetchResult:
+def read_download(response: requests.Response, max_bytes: int) -> FetchResult:
     """The body of a media download as a result, read no further than `max_bytes` + 1."""
     status = response.status_code
     if status == 429 or status >= 500:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+import requests
 from channel_support import PHONE, post_signed, twilio_form
 from fakes.telegram import TOKEN, WEBHOOK_SECRET, photo_update, voice_update
 from fakes.twilio import ACCOUNT_SID
@@ -22,7 +23,8 @@ from media_support import (
 from PIL import Image
 from sqlalchemy import select
 
-from bot.channels.provider import Inbound
+from bot.channels.provider import Fetched, Inbound, TooLarge
+from bot.channels.twilio import read_download
 from bot.domain.business import register_business
 from bot.domain.media import MAX_ATTEMPTS
 from bot.domain.surveys import default_definition, open_survey
@@ -332,3 +334,27 @@ def test_old_files_are_forgotten_after_the_retention_period_shared_bytes_kept_wh
     kept = examine(photo, "image/jpeg", frozenset({"image/jpeg"}), 10**7)
     assert not runtime.media.store.exists(digest_of(kept.original))
     assert not runtime.media.store.exists(digest_of(kept.thumbnail))
+
+
+def test_a_file_path_from_telegram_that_climbs_out_is_not_downloaded(
+    runtime, store, fake_telegram
+) -> None:
+    file_id = fake_telegram.add_file(pdf_document(), "documents", "pdf")
+    fake_telegram.files[file_id] = ("../../etc/passwd", pdf_document())
+    runtime.engine.handle(
+        Inbound("telegram", f"telegram:{CHAT}", "tg-52", "", (f"telegram-file:{file_id}",))
+    )
+    assert fetch_media_tick(runtime).failed == 1
+    [row] = attachments(store)
+    assert row.reason.startswith("bad_path")
+    assert not [call for call in fake_telegram.calls if call.path.startswith("/file/")]
+
+
+def test_a_download_without_a_declared_length_stops_at_the_limit() -> None:
+    response = requests.Response()
+    response.status_code = 200
+    response.headers["Content-Type"] = "image/jpeg"
+    response.raw = io.BytesIO(b"\xff" * 5000)
+    assert read_download(response, 4096) == TooLarge()
+    response.raw = io.BytesIO(b"\xff" * 4096)
+    assert read_download(response, 4096) == Fetched(b"\xff" * 4096, "image/jpeg")
