@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from admin.audit import record
-from admin.auth import Staff, runtime_of
+from admin.auth import runtime_of
 from admin.changes import Done, staff_action
 from admin.deps import Admin, Id, Viewer, Worker
 from bot.domain.errors import NotFound
@@ -100,8 +100,3 @@ def delete(request: Request, attachment_id: Id, staff: Admin) -> Response:
     response = staff_action(request, staff, forget)
     delete_objects(runtime_of(request).media, unused)
     return response
-
-
-def can_see_files(staff: Staff) -> bool:
-    """Whether the full files (not only thumbnails) are for this person's role."""
-    return staff.can("staff")
