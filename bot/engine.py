@@ -19,7 +19,7 @@ from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.business import survey_is_open
-from bot.domain.conversation import load_state, save_state
+from bot.domain.conversation import current_question, load_state, save_state
 from bot.domain.media import record_attachments
 from bot.domain.notify import queue_replies
 from bot.domain.redaction import queue_redaction
@@ -30,7 +30,7 @@ from bot.domain.training import checklist_map, lesson_views
 from bot.models import Business, Contact, InboundMessage
 from bot.phones import region_of
 from bot.sealing import Sealer, attach
-from flows.conversation import expand, is_private, respond
+from flows.conversation import expand, is_private, question_passed, respond
 from flows.core import Facts, Message
 from flows.views import ItemView, LessonView, NodeView
 from messages.render import Rendered
@@ -129,15 +129,27 @@ class Engine:
         attach(session, self.sealer)
         lookup = StoreLookup(session, contact, self.sealer)
         state = expand(load_state(session, contact.id), lookup)
-        message = Message(inbound.text, inbound.media)
-        outcome = respond(state, message, facts_of(session, contact), lookup)
+        facts = facts_of(session, contact)
+        passed = (
+            state is not None
+            and inbound.question is not None
+            and inbound.question != current_question(session, contact.id)
+        )
+        if passed:
+            outcome = question_passed(state, facts)
+        else:
+            message = Message(
+                inbound.text, inbound.media, inbound.keyword, inbound.carrier_answered
+            )
+            outcome = respond(state, message, facts, lookup)
         # Decided before any row is written, so no version of one ever holds a survey answer.
         private = is_private(state) or is_private(outcome.state)
         hidden = private and not is_practice(inbound.channel)
         record = self._record(session, inbound, contact, now, private, hidden)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
-        save_state(session, contact.id, outcome.state, now)
+        if not passed:  # an old button changes nothing, not even which question is current
+            save_state(session, contact.id, outcome.state, now)
         contact.last_inbound_at = now
         replies = queue_replies(
             session, contact, outcome.replies, now, inbound_id=record.id, private=hidden

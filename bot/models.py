@@ -68,6 +68,9 @@ class ConversationState(Base):
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A random name for the question this state asks, new at every write: the buttons sent with
+    # a question carry it, so a press on an older message is known to be for one that passed.
+    question: Mapped[str] = mapped_column(String(16), default="", server_default="")
     updated_at: Mapped[datetime]
 
 

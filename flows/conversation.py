@@ -4,6 +4,8 @@ This is the one place that turns a flow's name into its code: a step that hands 
 conversation over (`Enter`, `Resume`) is followed here, so no flow imports another by name.
 """
 
+from dataclasses import replace
+
 from flows import survey
 from flows.answers import clean
 from flows.core import Enter, Facts, Lookup, Message, Outcome, Reply, State, resume
@@ -19,7 +21,7 @@ def respond(state: State | None, message: Message, facts: Facts, lookup: Lookup)
 
     Its text is cleaned once, here (`flows.answers.clean`), so keywords, survey codes and every
     step read it free of invisible characters."""
-    message = Message(clean(message.text)[:MAX_TEXT], message.media)
+    message = replace(message, text=clean(message.text)[:MAX_TEXT])
     return settle(_respond(state, message, facts, lookup), facts)
 
 
@@ -61,6 +63,12 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
     if not message.text and not (message.media and getattr(current, "takes_media", False)):
         return resume(state, Reply("invalid.media" if message.media else "invalid.empty"))
     return current.step(state, message, facts, lookup)
+
+
+def question_passed(state: State, facts: Facts) -> Outcome:
+    """A button pressed on an older message, for a question that has passed: said so (to
+    someone who has not opted out), and nothing else changes."""
+    return Outcome(() if facts.opted_out else (Reply("button.passed"),), state)
 
 
 def is_private(state: State | None) -> bool:

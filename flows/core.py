@@ -14,8 +14,14 @@ __all__ = ["Option", "Params", "Reply"]  # the message vocabulary, as flows spea
 
 @dataclass(frozen=True)
 class Message:
+    """What someone sent: its text, its attachments, and a global keyword (`stop`, `start`,
+    `help`, `menu`, `lang`) when the channel recognised one itself (a Telegram command, a word
+    the carrier acted on); `carrier_answered` when the carrier already replied to it."""
+
     text: str
     media: tuple[str, ...] = ()
+    keyword: str | None = None
+    carrier_answered: bool = False
 
 
 @dataclass(frozen=True)

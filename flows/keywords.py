@@ -49,9 +49,15 @@ def handle_keyword(state: State, message: Message, facts: Facts) -> Outcome | No
     The whole message is compared, as carriers do (messages/keywords.toml says whose rules):
     "End" typed as a name opts out like STOP, on every channel, because on SMS the carrier has
     already blocked the number. YES and UNSTOP are keywords only while the person is opted out,
-    so they never take the place of an answer.
+    so they never take the place of an answer. A keyword the channel recognised itself (a
+    Telegram command, a word the carrier acted on) counts whatever the text; when the carrier
+    has already answered STOP or HELP, its answer is the only one the person gets.
     """
-    word = keyword(message.text)
+    word = message.keyword or keyword(message.text)
+    if message.carrier_answered and word == "stop":
+        return Outcome((), state, () if facts.opted_out else (OptOut(),))
+    if message.carrier_answered and word == "help":
+        return Outcome((), state)
     if facts.opted_out:
         return _while_opted_out(word, state, facts)
     if word is None or word == "resume":

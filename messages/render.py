@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from messages import text
 from messages.reply import Reply
 
+_QUESTION = "/"
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -28,6 +30,23 @@ def render_buttons(language: str | None, reply: Reply) -> Rendered:
     body = text(language, reply.key, dict(reply.params))
     labels = option_labels(language, reply)
     return Rendered(body, tuple((label, str(number)) for number, label in enumerate(labels, 1)))
+
+
+def for_question(
+    buttons: tuple[tuple[str, str], ...], question: str
+) -> tuple[tuple[str, str], ...]:
+    """The buttons, each carrying the name of the question they answer ("2/5f3a9c01"), so a
+    press on an older message can be told apart (`pressed`). Telegram carries up to 64 bytes."""
+    if not question:
+        return buttons
+    return tuple((label, f"{data}{_QUESTION}{question}") for label, data in buttons)
+
+
+def pressed(data: str) -> tuple[str, str | None]:
+    """What a pressed button carries: its option's number and the question it was sent with
+    (None on a button sent before buttons named their question)."""
+    value, mark, question = data.rpartition(_QUESTION)
+    return (value, question) if mark else (data, None)
 
 
 def render(language: str | None, reply: Reply, *, buttons: bool) -> Rendered:

@@ -146,13 +146,14 @@ def test_a_wrong_answer_says_what_is_expected_and_keeps_the_question(
 
 def test_telegram_shows_the_answers_as_buttons(store, clock, engine) -> None:
     from bot.channels.provider import Inbound
+    from fakes.telegram import options
 
     _, code = make_survey(store, clock.now())
     for number, text in enumerate((f"JOIN {code}", "1", "1"), 1):
         handled = engine.handle(Inbound("telegram", "telegram:77", f"t{number}", text))
     [question] = handled.replies
     assert question.body.endswith("\n0 Skip")
-    assert question.buttons == (("Yes", "1"), ("Late", "2"), ("Not paid yet", "3"))
+    assert options(question.buttons) == [["Yes", "1"], ["Late", "2"], ["Not paid yet", "3"]]
 
 
 def test_lang_during_a_survey_returns_to_the_same_question(

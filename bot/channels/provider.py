@@ -15,13 +15,22 @@ from messages.render import Rendered
 
 @dataclass(frozen=True)
 class Inbound:
-    """A message as every channel adapter hands it over, whatever the provider."""
+    """A message as every channel adapter hands it over, whatever the provider.
+
+    `keyword` is a global keyword (`stop`, `start`, `help`, `menu`, `lang`) the channel itself
+    recognised: a Telegram command, or a word the carrier acted on before us, in which case
+    `carrier_answered` says the carrier has already sent its own reply. `question` is the name
+    of the question a pressed button was sent with (`messages.render.pressed`).
+    """
 
     channel: str
     address: str
     provider_id: str
     text: str
     media: tuple[str, ...] = ()
+    keyword: str | None = None
+    carrier_answered: bool = False
+    question: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@ python-telegram-bot.
 
 The adapter only translates, and owns all of Telegram's vocabulary: the webhook's secret
 header and JSON updates, the button keyboard, the API's errors, the paced lane and the
-start-up banner (`ADAPTER`). A chat is the contact `telegram:<chat_id>`; an update's id is the
-message id the engine dedupes on; a button press is handled as the number it carries.
+start-up banner (`ADAPTER`). A chat is the contact `telegram:<chat_id>`. The engine dedupes a
+message on its chat and message id and a button press on the press's own id, never on the
+update id, which Telegram may start again from a random number after a week without updates
+(Bot API, getUpdates). A press is handled as the number its button carries, for the question
+it was sent with; the commands /start, /stop, /help, /menu and /lang (also as
+/help@OurBot) are the global keywords.
 """
 
 import asyncio
@@ -63,6 +67,7 @@ from bot.channels.provider import (
     WebhookCall,
 )
 from bot.settings import Settings
+from messages.render import pressed
 
 CHANNEL = "telegram"
 PREFIX = "telegram:"
@@ -72,6 +77,10 @@ UPDATES = ["message", "callback_query"]
 # Telegram's ids fit in 52 bits; anything bigger is not from Telegram.
 _MAX_ID = 2**52
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A command as Telegram clients send it: "/help", "/help@SomeBot", "/start payload"
+# (Bot API, "Commands": up to 32 letters, digits and underscores; usernames are 5-32).
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s.*)?", re.DOTALL)
+COMMANDS = {"start": "start", "stop": "stop", "help": "help", "menu": "menu", "lang": "lang"}
 log = logging.getLogger(__name__)
 
 
@@ -293,22 +302,37 @@ def parse_update(data: object) -> Received:
 
 
 def _translate(update: Update) -> Received:
-    provider_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE:
             return Received(None, query.id)
-        return Received(_inbound(message.chat.id, provider_id, query.data or ""), query.id)
+        value, question = pressed(query.data or "")
+        address = f"{PREFIX}{message.chat.id}"
+        return Received(
+            Inbound(CHANNEL, address, f"press:{query.id}", value, question=question), query.id
+        )
     message = update.message
     if message is None or message.chat.type != ChatType.PRIVATE:
         return Received(None)
     text = message.text or message.caption or ""
-    return Received(_inbound(message.chat.id, provider_id, text, _media(message)))
+    return Received(
+        Inbound(
+            CHANNEL,
+            f"{PREFIX}{message.chat.id}",
+            f"{message.chat.id}:{message.message_id}",
+            text,
+            _media(message),
+            keyword=command(message.text or ""),
+        )
+    )
 
 
-def _inbound(chat_id: int, provider_id: str, text: str, media: tuple[str, ...] = ()) -> Inbound:
-    return Inbound(CHANNEL, f"{PREFIX}{chat_id}", provider_id, text, media)
+def command(text: str) -> str | None:
+    """The global keyword a Telegram command is (`/help`, `/help@OurBot`, `/start payload`),
+    or None for any other text. In a private chat every command is meant for this bot."""
+    found = _COMMAND.fullmatch(text.strip())
+    return COMMANDS.get(found.group(1).lower()) if found else None
 
 
 def _media(message: Message) -> tuple[str, ...]:

@@ -75,7 +75,7 @@ DELIVERY_STATUS = {
     "read": "read",
 }
 SEND_TIMEOUT_SECONDS = 15.0
-# What Advanced Opt-Out says a message was; the engine reads the words themselves.
+# What Advanced Opt-Out says a message was; the engine takes it as the keyword it names.
 OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")  # two letters and 32 hex digits: SM..., MM...
 _STATUS = re.compile(r"[a-z_]{1,32}")
@@ -128,7 +128,14 @@ def inbound_from_form(form: Fields) -> Inbound:
         raise BadPayload("OptOutType is not STOP, START or HELP")
     body = _one(form, "Body") or ""  # any text, any length: answering it is the engine's work
     channel = WHATSAPP_CHANNEL if on_whatsapp else SMS
-    return Inbound(channel, address, sid, body, media_urls(form))
+    # Twilio's Advanced Opt-Out adds OptOutType when the message was one of the account's
+    # opt-out, opt-in or help words (its own lists may hold words ours do not) and it has
+    # already sent its configured answer: the engine takes the keyword from Twilio, so the
+    # carrier and the product agree on who is opted out, and sends no second answer.
+    keyword = opt_out.lower() if opt_out is not None else None
+    return Inbound(
+        channel, address, sid, body, media_urls(form), keyword, carrier_answered=keyword is not None
+    )
 
 
 def media_urls(form: Fields) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ and size whatever was answered. A survey parked behind something else (a languag
 action item a leader is told about mid-survey) is sealed in place, one level down.
 """
 
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -127,4 +128,12 @@ def _write(session: Session, contact_id: int, kept: State, now: datetime) -> Non
         session.add(stored)
     data: dict[str, Any] = dict(kept.data)
     stored.flow, stored.step, stored.data = kept.flow, kept.step, data
+    stored.question = secrets.token_hex(4)  # random, so it says nothing of how far anyone got
     stored.updated_at = now
+
+
+def current_question(session: Session, contact_id: int) -> str:
+    """The name of the question the contact's state asks now (new at every write of it; empty
+    before their first message). Buttons sent with a question carry it (`notify`)."""
+    stored = session.get(ConversationState, contact_id)
+    return stored.question if stored is not None else ""

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
+from bot.domain.conversation import current_question
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
-from messages.render import Rendered, render
+from messages.render import Rendered, for_question, render
 
 
 def queue_replies(
@@ -41,6 +42,8 @@ def queue_replies(
 
     On a channel that answers in the webhook's own response, the direct answers to a message
     (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    Buttons carry the name of the question the contact's state asks as they are queued
+    (`current_question`), so queue after storing the state they answer.
     Raises LookupError for a contact on a channel no registered module runs.
     """
     capabilities = capabilities_of(contact.channel)
@@ -48,6 +51,9 @@ def queue_replies(
     queued = []
     for reply in replies:
         rendered = render(contact.language, reply, buttons=capabilities.buttons)
+        if rendered.buttons:
+            question = current_question(session, contact.id)
+            rendered = Rendered(rendered.body, for_question(rendered.buttons, question))
         session.add(
             OutboundMessage(
                 contact_id=contact.id,

@@ -22,6 +22,7 @@ from bot.channels import telegram
 from bot.channels.provider import Retry, Unknown
 from bot.channels.telegram import refused
 from bot.models import Contact, InboundMessage, OutboundMessage
+from messages.render import pressed
 
 CHAT = 5550001
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
@@ -44,12 +45,13 @@ def test_a_message_becomes_the_chats_contact_and_its_reply_carries_buttons(clien
         inbound = session.scalar(select(InboundMessage))
         assert (inbound.channel, inbound.provider_id, inbound.body) == (
             "telegram",
-            "1001",
+            f"{CHAT}:1001",
             "/start",
         )
         assert session.scalar(select(Contact.address)) == f"telegram:{CHAT}"
         reply = session.scalar(select(OutboundMessage))
-        assert reply.buttons[0] == ["English", "1"]
+        label, data = reply.buttons[0]
+        assert (label, pressed(data)[0]) == ("English", "1")
 
 
 def test_an_update_delivered_twice_is_handled_once(client, store) -> None:
@@ -298,7 +300,7 @@ def test_long_polling_skips_a_malformed_update_with_a_log_line_and_carries_on(
 
     with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
         asyncio.run(asyncio.wait_for(poll_until_handled(), 60))
-    assert handled == ["33"]
+    assert handled == [f"{CHAT}:33"]
     assert count(store, InboundMessage) == 1
     skipped = [record.getMessage() for record in caplog.records]
     assert skipped == [

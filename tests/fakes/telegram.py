@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from fakes.server import Answer, Call, FakeServer
+from messages.render import pressed
 
 TOKEN = "123456789:AAHx-fake-token_for-tests"
 WEBHOOK_SECRET = "s3cret_Token-for-tests"
@@ -161,12 +162,14 @@ def _error(status: int, description: str) -> Answer:
     return Answer(status, {"ok": False, "error_code": status, "description": description})
 
 
-def text_update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
-    """A private-chat message as Telegram posts it."""
+def text_update(
+    update_id: int, chat_id: int, text: str, message_id: int | None = None
+) -> dict[str, Any]:
+    """A private-chat message as Telegram posts it (its message id the update's unless given)."""
     return {
         "update_id": update_id,
         "message": {
-            "message_id": update_id,
+            "message_id": update_id if message_id is None else message_id,
             "date": 1767603600,
             "chat": {"id": chat_id, "type": "private", "first_name": "Asha"},
             "from": {"id": chat_id, "is_bot": False, "first_name": "Asha"},
@@ -219,3 +222,14 @@ def voice_update(update_id: int, chat_id: int, file_id: str) -> dict[str, Any]:
         "mime_type": "audio/ogg",
     }
     return update
+
+
+def options(buttons: Any) -> list[list[str]]:
+    """Buttons as a person sees them: each label with the option's number it sends, checking
+    that each also names the question it was sent with."""
+    shown = []
+    for label, data in buttons:
+        value, question = pressed(data)
+        assert question, f"button {label!r} does not name its question: {data!r}"
+        shown.append([label, value])
+    return shown
