@@ -145,8 +145,9 @@ def test_a_wrong_answer_says_what_is_expected_and_keeps_the_question(
 
 
 def test_telegram_shows_the_answers_as_buttons(store, clock, engine) -> None:
-    from bot.channels.provider import Inbound
     from fakes.telegram import options
+
+    from bot.channels.provider import Inbound
 
     _, code = make_survey(store, clock.now())
     for number, text in enumerate((f"JOIN {code}", "1", "1"), 1):

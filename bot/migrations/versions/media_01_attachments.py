@@ -1,7 +1,7 @@
 """attachments: files people send, fetched from the providers and kept by content hash
 
 Revision ID: media_01
-Revises: 0003
+Revises: keywords_01
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "media_01"
-down_revision: str | None = "0003"
+down_revision: str | None = "keywords_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
