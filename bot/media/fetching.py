@@ -4,6 +4,7 @@ how it went (bot.domain.media), one short transaction at a time so no database l
 while a provider answers.
 """
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from bot.media.store import MediaStore, StoreError, media_store
 from bot.settings import Settings, allowed_media_types
 
 MEGABYTE = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class MediaWork:
@@ -70,6 +72,8 @@ def fetch_due(
             outcome = fetch_one(due, fetchers[due.channel], work)
             with store.transaction() as session:
                 state = media.settle(session, due.id, outcome, now)
+            if not isinstance(outcome, media.Stored):
+                log.warning("file %s on %s: %s (%s)", due.id, due.channel, state, _why(outcome))
             if state in counts:
                 counts[state] += 1
     return FetchReport(counts["stored"], counts["refused"], counts["pending"], counts["failed"])
@@ -99,6 +103,13 @@ def fetch_one(due: media.Due, fetcher: MediaFetcher, work: MediaWork) -> media.O
     return media.Stored(
         checked.kind, checked.content_type, len(checked.original), digest, thumbnail
     )
+
+
+def _why(outcome: media.Refused | media.NotFetched) -> str:
+    """The reason of an outcome, for the log (never the file's address: it may carry ids)."""
+    if isinstance(outcome, media.Refused):
+        return f"{outcome.why}: {outcome.detail}"
+    return f"{outcome.code}: {outcome.detail}"
 
 
 def delete_objects(work: MediaWork, digests: list[str]) -> int:
