@@ -141,6 +141,15 @@ def _not_found(error: ClientError) -> bool:
     return code in ("404", "NoSuchKey", "NotFound")
 
 
+def describe_store(settings: Settings) -> str:
+    """One line for the start-up banner: where evidence files are kept, and the size limit."""
+    limit = f"files up to {settings.media_max_bytes / (1024 * 1024):g} MB"
+    if settings.media_s3_bucket:
+        where = settings.media_s3_endpoint_url or "AWS"
+        return f"Media: S3 bucket {settings.media_s3_bucket} at {where}, {limit}"
+    return f"Media: folder {Path(settings.data_dir) / 'media'}, {limit}"
+
+
 def media_store(settings: Settings) -> MediaStore:
     """The deployment's store: the S3 bucket MEDIA_S3_BUCKET names, or DATA_DIR/media."""
     if not settings.media_s3_bucket:

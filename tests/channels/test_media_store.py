@@ -12,7 +12,15 @@ from media_support import attachments, jpeg_with_gps, pdf_document
 from moto.server import ThreadedMotoServer
 
 from bot.channels.provider import Inbound
-from bot.media.store import FolderStore, MediaStore, Missing, ObjectStore, digest_of, media_store
+from bot.media.store import (
+    FolderStore,
+    MediaStore,
+    Missing,
+    ObjectStore,
+    describe_store,
+    digest_of,
+    media_store,
+)
 from bot.scheduler import fetch_media_tick
 from bot.settings import Settings
 
@@ -59,6 +67,13 @@ def any_store(request, tmp_path, s3_url) -> MediaStore:
 def test_the_settings_choose_the_store(tmp_path, s3_url) -> None:
     assert isinstance(media_store(Settings(_env_file=None, data_dir=str(tmp_path))), FolderStore)
     assert isinstance(media_store(Settings(_env_file=None, **s3_settings(s3_url))), ObjectStore)
+
+
+def test_the_banner_says_where_files_are_kept(tmp_path, s3_url) -> None:
+    folder = Settings(_env_file=None, data_dir=str(tmp_path), media_max_bytes=5 * 1024 * 1024)
+    assert describe_store(folder) == f"Media: folder {tmp_path / 'media'}, files up to 5 MB"
+    bucket = Settings(_env_file=None, **s3_settings(s3_url))
+    assert describe_store(bucket) == f"Media: S3 bucket {BUCKET} at {s3_url}, files up to 10 MB"
 
 
 def test_objects_are_put_got_checked_and_deleted_by_content_hash(any_store) -> None:
