@@ -41,6 +41,7 @@ from bot.domain.surveys import (
 )
 from bot.engine import Engine
 from bot.keys import KeyUnusable, secret_key, survey_key
+from bot.media.store import describe_store
 from bot.migrate import upgrade
 from bot.models import StaffUser
 from bot.phones import to_e164
@@ -97,6 +98,7 @@ def _echo_channels() -> None:
     typer.echo("Channels:")
     for line in describe(get_settings()):
         typer.echo(f"  {line}")
+    typer.echo(describe_store(get_settings()))
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
+from bot.domain.media import record_attachments
 from bot.domain.notify import queue_replies
 from bot.domain.redaction import queue_redaction
 from bot.domain.stage import stage_of
@@ -177,8 +178,9 @@ class Engine:
         private: bool,
         hidden: bool,
     ) -> InboundMessage:
-        """The inbound row. A survey message keeps nothing that ties it to the person or says
-        what or exactly when; its body is emptied at the provider too where that is possible."""
+        """The inbound row, and a record of each file it brought, to fetch. A survey message
+        keeps nothing that ties it to the person or says what or exactly when (no files); its
+        body is emptied at the provider too where that is possible."""
         if hidden:
             record = InboundMessage(
                 id=-1 - secrets.randbelow(_PRIVATE_IDS),
@@ -201,6 +203,9 @@ class Engine:
             )
         session.add(record)
         session.flush()
+        if record.media and not is_practice(inbound.channel):
+            # Fetched from the provider in the background (bot/media); never a survey's.
+            record_attachments(session, record.id, contact.id, inbound.channel, record.media, now)
         return record
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:

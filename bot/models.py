@@ -178,6 +178,37 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
 
 
+class Attachment(Base):
+    """A file someone sent with a message (a photo, a document, a voice note), fetched from the
+    provider in the background and kept in the media store by its SHA-256.
+
+    `state`: pending (to fetch; `reason` says why the last try failed), stored, refused (too
+    large or a type not kept; the sender was told), failed (the provider will never give it)
+    or deleted (by an admin or after the retention period). Survey messages have none.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(1100))  # as in InboundMessage.media
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="")  # image|audio|video|document
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int | None] = mapped_column(Integer)  # bytes of the stored original
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    stored_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
 class OutboundMessage(Base):
     """The outbox: written in the same transaction as the state change that caused it.
 

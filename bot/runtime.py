@@ -1,10 +1,12 @@
-"""What every entry point needs (settings, clock, store, engine), built once and passed along."""
+"""What every entry point needs (settings, clock, store, engine, sender, media store), built
+once and passed along."""
 
 import threading
 
 from bot.clock import Clock, SystemClock
 from bot.db import Store
 from bot.engine import Engine
+from bot.media.fetching import MediaWork
 from bot.outbox import Sender
 from bot.sealing import Sealer
 from bot.settings import Settings, get_settings
@@ -21,8 +23,11 @@ class Runtime:
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()
         self.sender = Sender(self.store, self.clock, self.settings, self.stopping)
+        # The media store and the fetchers of the files people send.
+        self.media = MediaWork(self.settings)
 
     def close(self) -> None:
         self.stopping.set()
         self.sender.close()
+        self.media.close()
         self.store.dispose()

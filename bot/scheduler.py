@@ -1,5 +1,6 @@
 """Periodic work (sending the outbox, firing due reminders, ending idle surveys, writing pooled
-survey responses, emptying bodies at the provider) as APScheduler interval jobs.
+survey responses, emptying bodies at the provider, fetching the files people send and
+forgetting old ones) as APScheduler interval jobs.
 
 The domain's periodic work takes a session or store, the time and plain settings values; the
 ticks here give it the runtime's. Each tick reads the injected clock and claims rows from the
@@ -27,6 +28,7 @@ from bot.domain.surveys import (
     pooled_surveys,
     write_pooled,
 )
+from bot.media.fetching import FetchReport, expire_due, fetch_due
 from bot.runtime import Runtime
 
 
@@ -104,6 +106,16 @@ def redact_due(runtime: Runtime) -> int:
     return sum(isinstance(result, Accepted) for _, result in results)
 
 
+def fetch_media_tick(runtime: Runtime) -> FetchReport:
+    """Fetch, check and store every file people sent that is due; see bot.media.fetching."""
+    return fetch_due(runtime.store, runtime.media, runtime.clock.now(), runtime.stopping)
+
+
+def expire_media_tick(runtime: Runtime) -> int:
+    """Forget files kept longer than MEDIA_RETENTION_DAYS; returns objects deleted."""
+    return expire_due(runtime.store, runtime.media, runtime.clock.now())
+
+
 def send_tick(runtime: Runtime, channel: str) -> None:
     """Start sending one channel's due outbox rows; each channel has its own tick, so a slow
     SMS queue never holds up Telegram."""
@@ -118,6 +130,8 @@ def ticks() -> list[Tick]:
         Tick("redactions.run", redact_due, 60),
         Tick("broadcasts.expand", expand_broadcasts_tick, 2),
         Tick("reminders.fire_due", fire_due_reminders, 60),
+        Tick("media.fetch", fetch_media_tick, 10),
+        Tick("media.expire", expire_media_tick, 3600),
         *(
             Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
             for channel in paced_channels()

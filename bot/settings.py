@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     # How long a sender may hold claimed outbox rows before another sender may take them.
     outbox_lease_seconds: float = Field(60.0, gt=0)
 
+    # Files people send as evidence (photos, documents, voice notes), fetched from the provider
+    # in the background and kept by content hash. Larger or other files are refused with a
+    # reply; MEDIA_ALLOWED_TYPES is the file types kept, as detected from the bytes.
+    media_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    media_allowed_types: str = (
+        "image/jpeg,image/png,image/webp,application/pdf,"
+        "audio/ogg,audio/mpeg,audio/mp4,audio/amr,audio/x-wav,video/mp4"
+    )
+    # Days a stored file is kept after it came; 0 keeps it until an admin deletes it.
+    media_retention_days: int = Field(0, ge=0)
+    # With a bucket, files go to any S3-compatible object store (shared by every process);
+    # without one, to DATA_DIR/media. Empty keys: boto3's usual credentials chain.
+    media_s3_bucket: str = ""
+    media_s3_endpoint_url: str = ""
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str = ""
+    media_s3_secret_access_key: str = ""
+    media_s3_prefix: str = "media/"
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -68,6 +87,13 @@ class Settings(BaseSettings):
                     "(like 10.0.0.5 or 10.0.0.0/8, with no host bits set)."
                 ) from None
         return value
+
+
+def allowed_media_types(settings: Settings) -> frozenset[str]:
+    """MEDIA_ALLOWED_TYPES as a set of lower-case content types, blanks dropped."""
+    return frozenset(
+        kind.strip().lower() for kind in settings.media_allowed_types.split(",") if kind.strip()
+    )
 
 
 def proxy_entries(value: str) -> list[str]:

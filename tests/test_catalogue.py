@@ -19,6 +19,7 @@ SAMPLE_PARAMS = {
     "country": "Bosnia and Herzegovina",
     "code": "AB12CD34",
     "max": 9,
+    "limit": 10,
     "value": "Bosnia and Herzegovina",
     "number": 6,
     "total": 6,

@@ -17,6 +17,7 @@ from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.assessments import review_of
 from bot.domain.findings import latest_with_findings, scorecard
+from bot.domain.media import FileView, files_by_reference, files_of_messages
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
 from bot.domain.training import checklist_answers
@@ -62,8 +63,12 @@ def layers(tree: Sequence[TreeNode]) -> list[Layer]:
     return [Layer(number, *totals[number]) for number in sorted(totals)]
 
 
-def conversation(session: Session, leader: Contact | None) -> list[tuple[str, datetime, str, str]]:
-    """The leader's recent messages both ways, oldest first: (direction, time, text, status)."""
+LogLine = tuple[str, datetime, str, str, list[FileView]]
+
+
+def conversation(session: Session, leader: Contact | None) -> list[LogLine]:
+    """The leader's recent messages both ways, oldest first: (direction, time, text, status,
+    the files a message brought)."""
     if leader is None:
         return []
     inbound = session.execute(
@@ -90,27 +95,41 @@ def conversation(session: Session, leader: Contact | None) -> list[tuple[str, da
         for row_id, at, body, inbound_id, status in outbound
     ]
     lines.sort(key=lambda line: line[:4])
-    return [(direction, at, body, status) for at, _, _, _, direction, body, status in lines][
-        -LOG_LENGTH:
-    ]
+    files = files_of_messages(session, [row_id for row_id, _, _ in inbound])
+    return [
+        (direction, at, body, status, files.get(row_id, []) if direction == "in" else [])
+        for at, _, _, row_id, direction, body, status in lines
+    ][-LOG_LENGTH:]
 
 
-def items_of(session: Session, business_id: int) -> list[tuple[ActionItem, ActionUpdate | None]]:
-    """The business's items, open ones first by due date, each with the leader's latest word."""
+ItemLine = tuple[ActionItem, ActionUpdate | None, list[FileView]]
+
+
+def items_of(session: Session, business_id: int, leader: Contact | None) -> list[ItemLine]:
+    """The business's items, open ones first by due date, each with the leader's latest word
+    and every file sent as its evidence (what became of each)."""
     items = session.scalars(
         select(ActionItem)
         .where(ActionItem.business_id == business_id)
         .order_by(ActionItem.status == "verified", ActionItem.due_on, ActionItem.id)
     ).all()
     latest: dict[int, ActionUpdate] = {}
+    sent: dict[int, list[str]] = {}
     if items:
         updates = session.scalars(
             select(ActionUpdate)
             .where(ActionUpdate.item_id.in_([item.id for item in items]))
             .order_by(ActionUpdate.id)
-        )
+        ).all()
         latest = {update.item_id: update for update in updates}
-    return [(item, latest.get(item.id)) for item in items]
+        for update in updates:
+            sent.setdefault(update.item_id, []).extend(str(ref) for ref in update.media)
+    leader_id = leader.id if leader is not None else None
+    found = files_by_reference(session, leader_id, [ref for refs in sent.values() for ref in refs])
+    return [
+        (item, latest.get(item.id), [found[ref] for ref in sent.get(item.id, []) if ref in found])
+        for item in items
+    ]
 
 
 def business_page(
@@ -143,7 +162,7 @@ def business_page(
             "tree": tree,
             "layers": layers(tree),
             "assessments": assessments,
-            "items": items_of(session, business_id),
+            "items": items_of(session, business_id, leader),
             "checklist": checklist_answers(session, business_id),
             "surveys": session.execute(
                 select(Survey, func.count(SurveyResponse.id))

@@ -1,6 +1,7 @@
 """The channel boundary: what an adapter hands the engine (`Inbound`), what the sender hands an
-adapter (`Outgoing`), the four ways a hand-over can end, and what a channel module registers
-(`Channel`: its capabilities, banner, lanes, webhooks and delivery words)."""
+adapter (`Outgoing`), the four ways a hand-over can end, how a file a person sent is fetched
+back (`MediaFetcher`), and what a channel module registers (`Channel`: its capabilities,
+banner, lanes, webhooks, delivery words and media fetcher)."""
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -191,6 +192,39 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """A file a person sent, as its provider gave it back: the bytes (at most the limit asked
+    for) and the content type the provider declared (checked again before it is kept)."""
+
+    data: bytes
+    declared_type: str
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """The provider says, or the download showed, the file is over the limit: not kept.
+    `size` in bytes when the provider said it."""
+
+    size: int | None = None
+
+
+# Fetched; TooLarge; Retry for a passing failure (network, 5xx, 429); Failed for a refusal
+# that will not pass (the provider has no such file, the reference is not one of ours).
+FetchResult = Fetched | TooLarge | Retry | Failed
+
+
+class MediaFetcher(Protocol):
+    """Fetches files people sent on one channel module's channels, with its credentials."""
+
+    def fetch(self, reference: str, max_bytes: int) -> FetchResult:
+        """The file an inbound message referred to (`Inbound.media`), read up to `max_bytes`
+        bytes; never raises for what the provider or the network does."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
 class Channel:
     """Everything one channel module registers (bot/channels/registry.py): the webhooks
     router, the sender's lanes, the scheduler, the renderer and delivery reports read these,
@@ -205,3 +239,5 @@ class Channel:
         None,
         False,
     )
+    # Fetches the files people send (None while its credentials are absent).
+    fetch_media: Callable[[Settings], MediaFetcher | None] = lambda _: None

@@ -10,7 +10,7 @@ has no lane and its webhook answers 404 saying what to set.
 
 from bot.capabilities import declare
 from bot.channels import simulator, telegram, twilio
-from bot.channels.provider import Channel, Lane, Webhook
+from bot.channels.provider import Channel, Lane, MediaFetcher, Webhook
 from bot.settings import Settings
 
 CHANNELS: tuple[Channel, ...] = (
@@ -58,3 +58,14 @@ def configured_lanes(settings: Settings) -> list[Lane]:
 def describe(settings: Settings) -> list[str]:
     """One line per channel for the start-up banner, saying how to turn on what is off."""
     return [line for channel in CHANNELS for line in channel.banner(settings)]
+
+
+def media_fetchers(settings: Settings) -> dict[str, MediaFetcher]:
+    """Channel name -> the fetcher of its files, for each channel whose module fetches them
+    and is configured; the channels of one module share one fetcher."""
+    fetchers: dict[str, MediaFetcher] = {}
+    for channel in CHANNELS:
+        fetcher = channel.fetch_media(settings)
+        if fetcher is not None:
+            fetchers.update(dict.fromkeys(channel.capabilities, fetcher))
+    return fetchers

@@ -52,6 +52,8 @@ from bot.channels.provider import (
     Arrival,
     Channel,
     Failed,
+    Fetched,
+    FetchResult,
     Inbound,
     Lane,
     MalformedPayload,
@@ -59,6 +61,7 @@ from bot.channels.provider import (
     Refused,
     Result,
     Retry,
+    TooLarge,
     Unknown,
     Webhook,
     WebhookCall,
@@ -563,9 +566,82 @@ def banner(settings: Settings) -> list[str]:
     return ["Telegram: off (set TELEGRAM_BOT_TOKEN)"]
 
 
+FILE_PREFIX = "telegram-file:"
+# A file id as Telegram issues them; anything else is never sent to the API.
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A file path as getFile gives it ("photos/file_1.jpg"): no "..", no absolute path.
+_FILE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:[./][A-Za-z0-9_-]+)*")
+
+
+def file_base_url(settings: Settings) -> str:
+    """Where files are downloaded from, next to the API: ".../bot" -> ".../file/bot"."""
+    base = settings.telegram_api_base_url.rstrip("/")
+    root, _, last = base.rpartition("/")
+    return f"{root}/file/{last}" if root else base + "/file"
+
+
+class TelegramMediaFetcher:
+    """Fetches the files of a chat (photos, documents, voice notes) by their file id: getFile,
+    then the file's address, through python-telegram-bot on one event loop of its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.request = HTTPXRequest(read_timeout=60, connect_timeout=10)
+        self.bot = Bot(
+            settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            base_file_url=file_base_url(settings),
+            request=self.request,
+            get_updates_request=self.request,
+        )
+        self.loop = asyncio.new_event_loop()
+
+    def fetch(self, reference: str, max_bytes: int) -> FetchResult:
+        """The file `telegram-file:<file_id>`, up to `max_bytes` bytes; Failed for a reference
+        that is not one (never sent to Telegram), Retry for what may pass."""
+        file_id = reference.removeprefix(FILE_PREFIX)
+        if not reference.startswith(FILE_PREFIX) or not _FILE_ID.fullmatch(file_id):
+            return Failed("bad_reference", "not a Telegram file id")
+        return self.loop.run_until_complete(self._fetch(file_id, max_bytes))
+
+    async def _fetch(self, file_id: str, max_bytes: int) -> FetchResult:
+        try:
+            found = await self.bot.get_file(file_id)
+            if found.file_size is not None and found.file_size > max_bytes:
+                return TooLarge(found.file_size)
+            path = (found.file_path or "").removeprefix(self.bot.base_file_url + "/")
+            if not _FILE_PATH.fullmatch(path) or ".." in path:
+                return Failed("bad_path", "Telegram gave no usable file path")
+            data = await found.download_as_bytearray()
+        except TelegramError as error:
+            if "too big" in str(error).lower():
+                return TooLarge()
+            result = refused(error)
+            return Retry(result.code, result.detail) if isinstance(result, Unknown) else result
+        if len(data) > max_bytes:
+            return TooLarge(len(data))
+        return Fetched(bytes(data), "")
+
+    def close(self) -> None:
+        """Closes the connection pool, in a thread of its own (see TelegramProvider.close)."""
+
+        def shut_down() -> None:
+            self.loop.run_until_complete(self.request.shutdown())
+            self.loop.close()
+
+        closing = threading.Thread(target=shut_down)
+        closing.start()
+        closing.join()
+
+
+def media_fetcher(settings: Settings) -> TelegramMediaFetcher | None:
+    """The fetcher of chat files, when the bot's token is set."""
+    return TelegramMediaFetcher(settings) if is_on(settings) else None
+
+
 ADAPTER = Channel(
     capabilities={CHANNEL: Capabilities(buttons=True, media=True)},
     banner=banner,
     lanes=lanes,
     webhooks=(Webhook("/telegram", JSON, _off, _read_update, _check_secret),),
+    fetch_media=media_fetcher,
 )

@@ -30,6 +30,8 @@ from bot.channels.provider import (
     Channel,
     DeliveryReport,
     Failed,
+    Fetched,
+    FetchResult,
     Fields,
     Inbound,
     Lane,
@@ -38,6 +40,7 @@ from bot.channels.provider import (
     Refused,
     Result,
     Retry,
+    TooLarge,
     Webhook,
     WebhookCall,
 )
@@ -382,6 +385,71 @@ def banner(settings: Settings) -> list[str]:
     return lines
 
 
+# Where Twilio keeps a file sent to us: the only addresses our credentials are ever sent to.
+_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/[A-Z]{2}[0-9a-fA-F]{32}"
+    r"/Media/ME[0-9a-fA-F]{32}"
+)
+MEDIA_TIMEOUT_SECONDS = 30.0
+_CHUNK = 64 * 1024
+
+
+class TwilioMediaFetcher:
+    """Downloads the files of MediaUrlN (an image, a voice note, a document) with the
+    account's credentials (HTTP basic: account SID and auth token), from the configured API
+    base URL. requests drops the credentials when Twilio redirects to its file store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.account = settings.twilio_account_sid.strip()
+        self.base_url = settings.twilio_api_base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.auth = (self.account, settings.twilio_auth_token)
+
+    def fetch(self, reference: str, max_bytes: int) -> FetchResult:
+        """The file at a MediaUrl of our account, up to `max_bytes` bytes; Failed for an
+        address that is not one (never requested), Retry for what may pass."""
+        path = reference.removeprefix(TWILIO_API) if reference.startswith(TWILIO_API) else ""
+        match = _MEDIA_PATH.fullmatch(path)
+        if match is None or match.group(1) != self.account:
+            return Failed("not_ours", "not a media address of this Twilio account")
+        try:
+            with self.session.get(
+                self.base_url + path, stream=True, timeout=MEDIA_TIMEOUT_SECONDS
+            ) as response:
+                return read_download(response, max_bytes)
+        except requests.RequestException as error:
+            return Retry("network", str(error)[:300])
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def read_download(response: requests.Response, max_bytes: int) -> FetchResult:
+    """The body of a media download as a result, read no further than `max_bytes` + 1."""
+    status = response.status_code
+    if status == 429 or status >= 500:
+        return Retry(str(status), f"Twilio answered {status}")
+    if status in (401, 403):  # our credentials, not the file: fixable, so kept for later
+        return Retry(str(status), "Twilio refused the account's credentials")
+    if status >= 400:
+        return Failed(str(status), f"Twilio answered {status} (deleted or never there)")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return TooLarge(int(declared))
+    data = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        data += chunk
+        if len(data) > max_bytes:
+            return TooLarge()
+    content_type = response.headers.get("Content-Type", "")
+    return Fetched(bytes(data), content_type.split(";")[0].strip().lower()[:100])
+
+
+def media_fetcher(settings: Settings) -> TwilioMediaFetcher | None:
+    """The fetcher of SMS and WhatsApp files, when the account's credentials are set."""
+    return TwilioMediaFetcher(settings) if is_on(settings) else None
+
+
 ADAPTER = Channel(
     capabilities={
         SMS: Capabilities(media=True, sms_segments=True, redacts=True),
@@ -394,4 +462,5 @@ ADAPTER = Channel(
         Webhook("/twilio/status", FORM, _off, _read_status),
     ),
     delivery_status=delivery_status,
+    fetch_media=media_fetcher,
 )

@@ -4,6 +4,7 @@
 httpx client logged in with a given role, which knows the page's CSRF token.
 """
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,8 +19,10 @@ from console_support import (
     Console,
     World,
     add_business,
+    add_evidence,
     serve,
 )
+from PIL import Image
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -92,16 +95,16 @@ def world(console) -> World:
         broadcast = create_broadcast(
             session, {"en": "Training on Monday"}, {}, now + timedelta(days=1), now
         )
-        return World(
-            business_id,
-            "+15550100001",
-            group.id,
-            item.id,
-            assessment.id,
-            survey.id,
-            survey.code,
-            broadcast.id,
-        )
+        made = (group.id, item.id, assessment.id, survey.id, survey.code, broadcast.id)
+    # The leader sent a photo as the item's evidence, fetched and kept.
+    [photo] = add_evidence(console, "+15550100001", made[1], [(small_jpeg(), "image/jpeg")])
+    return World(business_id, "+15550100001", *made, attachment_id=photo)
+
+
+def small_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (48, 32), (30, 90, 160)).save(out, "JPEG")
+    return out.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,9 @@ ROUTES = {
     ("POST", "/admin/businesses/{business_id}/items"): "staff",
     ("POST", "/admin/items/{item_id}"): "staff",
     ("POST", "/admin/items/{item_id}/verify"): "staff",
+    ("GET", "/admin/media/{attachment_id}/thumbnail"): "viewer",
+    ("GET", "/admin/media/{attachment_id}"): "staff",
+    ("POST", "/admin/media/{attachment_id}/delete"): "admin",
     ("POST", "/admin/businesses/{business_id}/pre-assessment"): "staff",
     ("POST", "/admin/assessments/{assessment_id}/outcome"): "staff",
     ("POST", "/admin/businesses/{business_id}/seal"): "staff",
@@ -82,6 +85,7 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
             "due_on": (today + timedelta(days=40)).isoformat(),
         },
         "/admin/items/{item_id}/verify": {},
+        "/admin/media/{attachment_id}/delete": {},
         "/admin/businesses/{business_id}/pre-assessment": {
             "held_on": (today - timedelta(days=3)).isoformat(),
             "months": "6",

@@ -1,6 +1,7 @@
 """Helpers for console tests: a real uvicorn serving the app, signed-in clients, sample data."""
 
 import re
+import secrets
 import socket
 import threading
 import time
@@ -15,10 +16,15 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from bot.channels.provider import Fetched
 from bot.clock import ManualClock
+from bot.domain import apply_effect
 from bot.domain.business import register_business
-from bot.models import Base, Contact, StaffUser
+from bot.domain.media import Due, record_attachments, settle
+from bot.media.fetching import fetch_one
+from bot.models import Base, Contact, InboundMessage, StaffUser
 from bot.runtime import Runtime
+from flows.actions import ReportOnAction
 
 PASSWORD = "a long enough password"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -133,6 +139,7 @@ class World:
     survey_id: int
     survey_code: str
     broadcast_id: int
+    attachment_id: int = 0  # a photo the leader sent as the item's evidence
 
 
 def add_business(
@@ -170,3 +177,46 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@dataclass(frozen=True)
+class GivenFile:
+    """The network edge of a channel, as far as these tests need it: hands back the bytes."""
+
+    data: bytes
+    declared_type: str
+
+    def fetch(self, reference: str, max_bytes: int) -> Fetched:
+        return Fetched(self.data, self.declared_type)
+
+    def close(self) -> None:
+        pass
+
+
+def add_evidence(
+    console: Console, phone: str, item_id: int, files: list[tuple[bytes, str]], text: str = ""
+) -> list[int]:
+    """The leader on `phone` sends `files` ((bytes, content type) each) as evidence for the
+    item; each is fetched, checked and stored as the background tick does. Returns their ids."""
+    now = console.clock.now()
+    store = console.runtime.store
+    batch = secrets.token_hex(6)
+    references = [f"test-file:{batch}-{number}" for number in range(len(files))]
+    with store.transaction() as session:
+        contact = session.scalar(select(Contact).where(Contact.address == phone))
+        inbound = InboundMessage(
+            channel=contact.channel, provider_id=f"SM-evidence-{batch}",
+            contact_id=contact.id, body=text, media=references, received_at=now,
+        )  # fmt: skip
+        session.add(inbound)
+        session.flush()
+        rows = record_attachments(session, inbound.id, contact.id, contact.channel, references, now)
+        apply_effect(
+            session, contact, ReportOnAction(item_id, "evidence", text, tuple(references)), now
+        )
+        due = [Due(row.id, row.channel, row.reference) for row in rows]
+    for claimed, (data, declared) in zip(due, files, strict=True):
+        outcome = fetch_one(claimed, GivenFile(data, declared), console.runtime.media)
+        with store.transaction() as session:
+            settle(session, claimed.id, outcome, now)
+    return [claimed.id for claimed in due]

@@ -44,6 +44,7 @@ def ids(console, world) -> dict[str, int | str]:
         "staff_id": staff_id,
         "code": standards().codes[-1],
         "country": "IN",
+        "attachment_id": world.attachment_id,
     }
 
 

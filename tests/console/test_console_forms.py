@@ -36,6 +36,7 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
         "staff_id": console.account_id(console.account("viewer", "other@example.org")),
         "code": standards().codes[-1],
         "country": "IN",
+        "attachment_id": world.attachment_id,
     }
     url = path.format(**ids)
     form = valid_forms(console.clock.now().date(), world.business_id)[path]
@@ -63,7 +64,7 @@ def test_a_form_posted_with_nothing_at_all_is_answered(console, world, admin) ->
             business_id=world.business_id, item_id=world.item_id,
             assessment_id=world.assessment_id, survey_id=world.survey_id,
             broadcast_id=world.broadcast_id, staff_id=other,
-            code=standards().codes[-1], country="IN",
+            code=standards().codes[-1], country="IN", attachment_id=world.attachment_id,
         )  # fmt: skip
         response = admin.post(url, data={"csrf": admin.token()})
         assert response.status_code in (303, 400, 401, 429), (url, response.status_code)

@@ -1,5 +1,5 @@
 """The Telegram Bot API as far as the product uses it: getMe, sendMessage,
-answerCallbackQuery, getUpdates, setWebhook and deleteWebhook."""
+answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getFile and file downloads."""
 
 import itertools
 import json
@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from typing import Any
+from urllib.parse import unquote
 
 from fakes.server import Answer, Call, FakeServer
 from messages.render import pressed
@@ -15,6 +16,7 @@ from messages.render import pressed
 TOKEN = "123456789:AAHx-fake-token_for-tests"
 WEBHOOK_SECRET = "s3cret_Token-for-tests"
 _METHOD = re.compile(r"/bot([^/]+)/(\w+)")
+_FILE = re.compile(r"/file/bot([^/]+)/(.+)")
 _ERRORS = {
     400: "Bad Request: chat not found",
     403: "Forbidden: bot was blocked by the user",
@@ -33,6 +35,11 @@ class FakeTelegram(FakeServer):
         self.arrived = threading.Condition(self.lock)
         self.message_ids = itertools.count(1)
         self.sent: list[dict[str, Any]] = []
+        # Files people sent, by file id: (file path, bytes); `file_planned` scripts the next
+        # getFile answers (an HTTP status each, 200 answers as usual).
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.file_planned: deque[int] = deque()
+        self.file_numbers = itertools.count(1)
 
     def plan(self, *statuses: int | tuple[int, int]) -> None:
         self.planned.extend(statuses)
@@ -45,7 +52,46 @@ class FakeTelegram(FakeServer):
     def called(self, method: str) -> list[dict[str, Any]]:
         return [call.params for call in self.calls if call.path.endswith("/" + method)]
 
+    def add_file(self, data: bytes, folder: str = "photos", suffix: str = "jpg") -> str:
+        """Keep a file as if someone had sent it; returns its file id."""
+        number = next(self.file_numbers)
+        file_id = f"AgACAgQAAxkBAAI{number:06d}_file-id"
+        with self.lock:
+            self.files[file_id] = (f"{folder}/file_{number}.{suffix}", data)
+        return file_id
+
+    def _get_file(self, params: dict[str, Any]) -> Answer:
+        with self.lock:
+            status = self.file_planned.popleft() if self.file_planned else 200
+            found = self.files.get(str(params.get("file_id")))
+        if status != 200:
+            return _error(status, _ERRORS.get(status, "Error"))
+        if found is None:
+            return _error(400, "Bad Request: invalid file_id")
+        path, data = found
+        file_id = str(params["file_id"])
+        return _ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id[-8:],
+                "file_size": len(data),
+                "file_path": path,
+            }
+        )
+
+    def _download(self, token: str, path: str) -> Answer:
+        if token != TOKEN:
+            return _error(401, "Unauthorized")
+        with self.lock:
+            for stored_path, data in self.files.values():
+                if stored_path == path:
+                    return Answer(200, data, "application/octet-stream")
+        return _error(404, "Not Found")
+
     def answer(self, call: Call) -> Answer:
+        download = _FILE.fullmatch(call.path)
+        if download is not None:
+            return self._download(unquote(download.group(1)), unquote(download.group(2)))
         match = _METHOD.fullmatch(call.path)
         if match is None:
             return _error(404, "Not Found")
@@ -60,6 +106,8 @@ class FakeTelegram(FakeServer):
             return _ok(self._updates(params))
         if method == "sendMessage":
             return self._send(params)
+        if method == "getFile":
+            return self._get_file(params)
         return _error(404, "Not Found: method not found")
 
     def _send(self, params: dict[str, Any]) -> Answer:
@@ -147,6 +195,33 @@ def button_update(update_id: int, chat_id: int, data: str) -> dict[str, Any]:
             },
         },
     }
+
+
+def photo_update(update_id: int, chat_id: int, file_id: str, caption: str = "") -> dict[str, Any]:
+    """A private-chat photo as Telegram posts it (one size, for short)."""
+    update = text_update(update_id, chat_id, "")
+    message = update["message"]
+    del message["text"]
+    message["photo"] = [
+        {"file_id": file_id, "file_unique_id": "u" + file_id[-6:], "width": 64, "height": 48}
+    ]
+    if caption:
+        message["caption"] = caption
+    return update
+
+
+def voice_update(update_id: int, chat_id: int, file_id: str) -> dict[str, Any]:
+    """A private-chat voice note as Telegram posts it."""
+    update = text_update(update_id, chat_id, "")
+    message = update["message"]
+    del message["text"]
+    message["voice"] = {
+        "file_id": file_id,
+        "file_unique_id": "v" + file_id[-6:],
+        "duration": 2,
+        "mime_type": "audio/ogg",
+    }
+    return update
 
 
 def options(buttons: Any) -> list[list[str]]:

@@ -21,6 +21,8 @@ TEMPLATE_SID = "HX" + "b" * 32
 HOLD = "hold"
 _MESSAGES = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json")
 _MESSAGE = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)\.json")
+_MEDIA = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)/Media/(\w+)")
+TWILIO_API = "https://api.twilio.com"
 _ERRORS = {
     400: "The 'To' number is not a valid phone number.",
     429: "Too Many Requests",
@@ -43,6 +45,11 @@ class FakeTwilio(FakeServer):
         self.redacted: list[str] = []
         # Messages Twilio knows besides those sent through it: inbound ones, by sid.
         self.received: set[str] = set()
+        # Files sent to us, by their path under the API: (bytes, content type).
+        self.media: dict[str, tuple[bytes, str]] = {}
+        # The next answers to media downloads: an HTTP status each (200 serves the file).
+        self.media_planned: deque[int] = deque()
+        self.media_ids = itertools.count(1)
 
     def plan(self, *answers: Any) -> None:
         self.planned.extend(answers)
@@ -53,7 +60,34 @@ class FakeTwilio(FakeServer):
     def bodies(self) -> list[str]:
         return [message.get("Body", "") for message in self.messages]
 
+    def add_media(self, data: bytes, content_type: str) -> str:
+        """Keep a file as if someone had sent it; returns its MediaUrl as Twilio posts it."""
+        number = next(self.media_ids)
+        path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{number:032x}/Media/ME{number:032x}"
+        with self.lock:
+            self.media[path] = (data, content_type)
+        return TWILIO_API + path
+
+    def media_downloads(self) -> list[Call]:
+        return [call for call in self.calls if call.method == "GET" and "/Media/" in call.path]
+
+    def _media(self, call: Call) -> Answer:
+        """A file download, behind the account's basic authentication like Twilio's."""
+        expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if call.headers.get("authorization") != expected:
+            return Answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        with self.lock:
+            status = self.media_planned.popleft() if self.media_planned else 200
+            found = self.media.get(call.path)
+        if status != 200:
+            return Answer(status, {"code": status, "message": "Refused", "status": status})
+        if found is None:
+            return Answer(404, {"code": 20404, "message": "Not found", "status": 404})
+        return Answer(200, found[0], found[1])
+
     def answer(self, call: Call) -> Answer:
+        if call.method == "GET" and _MEDIA.fullmatch(call.path):
+            return self._media(call)
         match = _MESSAGES.fullmatch(call.path) or _MESSAGE.fullmatch(call.path)
         if call.method != "POST" or match is None:
             return Answer(404, {"code": 20404, "message": "Not found", "status": 404})

@@ -2,7 +2,7 @@
 country profiles changed in the console, and items linked to the finding they remedy.
 
 Revision ID: assessment_01
-Revises: keywords_01
+Revises: media_01
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "assessment_01"
-down_revision: str | Sequence[str] | None = "keywords_01"
+down_revision: str | Sequence[str] | None = "media_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
