@@ -64,7 +64,11 @@ def served(runtime: Runtime) -> Iterator[str]:
     """The product's app under uvicorn on a local port, in a thread; yields its base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(runtime), log_level="warning", access_log=False)
+    # Connections kept open longer than the test takes, so a busy machine never sees the server
+    # close an idle keep-alive connection just as the client reuses it (a reset, not a bug).
+    config = uvicorn.Config(
+        create_app(runtime), log_level="warning", access_log=False, timeout_keep_alive=300
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
