@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from admin import install_console
+from bot.report_links import router as report_links
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.settings import proxy_entries
@@ -42,6 +43,7 @@ def create_app(runtime: Runtime | None = None, run_scheduler: bool = False) -> F
     )
     app.state.runtime = runtime
     app.include_router(webhooks)
+    app.include_router(report_links)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

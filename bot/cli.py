@@ -227,10 +227,11 @@ def create_staff_command(
 @cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Add a handful of demo businesses so the console is not empty on a first run."""
-    months = get_settings().assessment_months_after_pre_assessment
+    settings = get_settings()
+    months = settings.assessment_months_after_pre_assessment
     now = SystemClock().now()
     with transaction() as session:
-        added = seed_demo(session, now, months)
+        added = seed_demo(session, now, months, settings.public_base_url)
         first_login = None
         if session.scalar(select(func.count()).select_from(StaffUser)) == 0:
             first_login = secrets.token_urlsafe(12)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.simulator import CHANNEL as SIMULATOR
+from bot.documents import KINDS
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import (
     award_seal,
@@ -16,6 +17,7 @@ from bot.domain.assessments import (
 from bot.domain.business import register_business
 from bot.domain.conversation import save_state
 from bot.domain.findings import items_from_findings, mark
+from bot.domain.reports import issue
 from bot.domain.standards import standards
 from bot.domain.supply import add_node, confirm_mapping
 from bot.models import Business, Contact
@@ -31,11 +33,15 @@ DEMO_BUSINESSES = (
     ("+15550100006", "en", "Golden Jute Crafts", "Dhaka", "BD", "seal"),
 )
 DEMO_ADMIN = "admin@example.org"
+LOCAL_URL = "http://127.0.0.1:8000"
 ORDER = ("mapping", "pre_assessment", "remediation", "assessment", "corrective", "seal")
 
 
-def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
-    """Registers the demo businesses that are missing; returns how many were added."""
+def seed_demo(
+    session: Session, now: datetime, months: int = 6, public_base_url: str = LOCAL_URL
+) -> int:
+    """Registers the demo businesses that are missing; returns how many were added. Report
+    links sent to the demo leaders start with `public_base_url`."""
     added = 0
     for phone, language, name, place, country, stage in DEMO_BUSINESSES:
         if session.scalar(select(Contact).where(Contact.address == phone)):
@@ -53,6 +59,10 @@ def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
         business = register_business(session, leader, name, place, country, joined)
         save_state(session, leader.id, State("menu", "main"), joined)
         _advance(session, business, ORDER.index(stage), joined, now, months)
+        if ORDER.index(stage) >= ORDER.index("corrective"):
+            for kind in KINDS:  # issued reports, as the programme hands them over
+                issue(session, business.id, kind, now, staff_id=None,
+                      public_base_url=public_base_url, link_days=30)  # fmt: skip
         added += 1
     return added
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -236,6 +237,8 @@ class OutboundMessage(Base):
     message_key: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[Any]] = mapped_column(default=list)
+    # A document sent with the message (a report's PDF), by the address the provider fetches.
+    document_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -497,3 +500,49 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Report(Base):
+    """An issued document, kept exactly as it was issued: the pre-assessment report, the
+    assessment report or the corrective action plan, one numbered version per issue."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("business_id", "kind", "version", name="uq_report_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # pre_assessment | assessment | corrective_plan
+    version: Mapped[int] = mapped_column(Integer)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    languages: Mapped[list[Any]] = mapped_column(default=list)  # ["en", "fr"]
+    standards_version: Mapped[str | None] = mapped_column(String(32))
+    profile_version: Mapped[str | None] = mapped_column(String(32))
+    html: Mapped[str] = mapped_column(Text, deferred=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the PDF as issued
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    issued_at: Mapped[datetime]
+
+
+class ReportLink(Base):
+    """An unguessable address that opens one issued report, for the leader, until it expires.
+    Only the token's SHA-256 is kept."""
+
+    __tablename__ = "report_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ReportOpening(Base):
+    """One opening of a report link (by the leader, or by the provider fetching the document)."""
+
+    __tablename__ = "report_openings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("report_links.id"), index=True)
+    opened_at: Mapped[datetime]

@@ -450,7 +450,7 @@ def claim_query(lane: Lane, now: datetime, limit: int) -> Select[Any]:
     same_person = and_(earlier.address == row.address, earlier.channel == row.channel)
     waiting = exists().where(same_person, earlier.id < row.id, earlier.status.in_(ACTIVE))
     columns = (row.id, row.contact_id, row.inbound_id, row.channel, row.address, row.body)
-    columns += (row.buttons, row.created_at)
+    columns += (row.buttons, row.created_at, row.document_url)
     query = select(*columns).where(
         row.channel == lane.channel,
         row.status == "queued",
@@ -484,6 +484,7 @@ def outgoing(row: Row[Any], contact: Row[Any] | None) -> Outgoing:
         address=row.address,
         body=row.body,
         buttons=tuple((str(label), str(data)) for label, data in row.buttons),
+        document_url=row.document_url,
         last_inbound_at=contact.last_inbound_at if on_this_channel and contact else None,
     )
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     data_dir: str = "./data"
     default_language: str = "en"
     assessment_months_after_pre_assessment: int = 6
+    # How long the link a leader gets for an issued report keeps opening it.
+    report_link_days: int = Field(30, ge=1, le=365)
     # A survey left unanswered this long ends; the answers given so far leave the conversation.
     survey_idle_hours: float = Field(24.0, gt=0)
     # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.

@@ -50,6 +50,11 @@ SAMPLE_PARAMS.update(
         "severity": "zero tolerance",
         "due": "30 September 2026",
         "date": "30 September 2026",
+        # A report's notice: its name, the link's address (PUBLIC_BASE_URL, /r/, a 32-character
+        # token) and the day it expires.
+        "report": "Rapport de pré-évaluation",
+        "link": "https://handcraft.example.org/r/" + "x" * 32,
+        "until": "30 September 2026",
         # The longest item description staff may write (bot.domain.actions.MAX_DESCRIPTION).
         "description": "Write down the piece rate of each order and give a copy to every "
         "worker group, home-based ones too, by Monday 2 March.",
@@ -76,6 +81,7 @@ BUDGETS.update(
             "actions.due",
             "actions.overdue",
             "actions.verified",
+            "report.issued_notice",  # a link, and the report's name in Hindi is UCS-2
         )
     }
 )
@@ -178,7 +184,8 @@ def test_every_language_has_every_key_with_the_same_placeholders() -> None:
 
 def test_no_text_is_left_empty_or_untranslated_by_accident() -> None:
     english = catalogue("en")
-    shared = {"common.value"} | {f"language.{code}" for code in LANGUAGES}
+    # Words spelt alike in English and the other language ("version" in French).
+    shared = {"common.value", "report.version"} | {f"language.{code}" for code in LANGUAGES}
     for language in LANGUAGES:
         for key, value in catalogue(language).items():
             assert value.strip(), f"{language}: {key} is empty"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.domain.stage import stage_of
 from bot.domain.supply import supply_tree
-from bot.models import Business, StaffUser
+from bot.models import Business, Report, StaffUser
 from bot.staff import password_matches
 
 
@@ -112,6 +112,14 @@ def test_seed_demo_adds_one_business_per_stage_once_and_a_first_login(store, mig
         "seal_awarded",
     ]
     assert [len(supply_tree_depths(store, business.id)) for business in businesses] == [3] * 6
+    with store.transaction() as session:
+        reports = session.execute(select(Report.business_id, Report.kind, Report.version)).all()
+    issued = {(business_id, kind) for business_id, kind, _ in reports}
+    assert issued == {
+        (business.id, kind)
+        for business in businesses[4:]
+        for kind in ("pre_assessment", "assessment", "corrective_plan")
+    }
 
 
 def supply_tree_depths(store, business_id: int) -> set[int]:

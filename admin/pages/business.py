@@ -18,6 +18,7 @@ from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.assessments import review_of
 from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.media import FileView, files_by_reference, files_of_messages
+from bot.domain.reports import SLUGS, issued, openings
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
 from bot.domain.training import checklist_answers
@@ -34,6 +35,11 @@ from bot.models import (
 )
 
 router = APIRouter()
+REPORT_KINDS = (
+    ("pre-assessment", "Pre-assessment report"),
+    ("assessment", "Assessment report"),
+    ("corrective-plan", "Corrective action plan"),
+)
 LOG_LENGTH = 100
 
 
@@ -153,6 +159,9 @@ def business_page(
             "business": business,
             "leader": leader,
             "review": review_of(session, business_id),
+            "reports": [
+                (report, openings(session, report.id)) for report in issued(session, business_id)
+            ],
             "scorecard_chart": scorecard_chart(
                 "Scorecard by category", scorecard(session, scored.id)
             )
@@ -183,6 +192,8 @@ def business_page(
         now=runtime.clock.now(),
         default_months=runtime.settings.assessment_months_after_pre_assessment,
         max_description=MAX_DESCRIPTION,
+        report_kinds=REPORT_KINDS,
+        report_names=dict(zip(SLUGS.values(), (name for _, name in REPORT_KINDS), strict=True)),
         **values,
         **context,
     )

@@ -44,6 +44,9 @@ class Outgoing:
     buttons: tuple[tuple[str, str], ...] = ()
     # The last time the person wrote to us on this channel (WhatsApp's 24-hour window).
     last_inbound_at: datetime | None = None
+    # A document to send with the message (a report's PDF), by a public address the provider
+    # fetches it from; the body names the same address for channels that carry no documents.
+    document_url: str | None = None
 
 
 @dataclass(frozen=True)

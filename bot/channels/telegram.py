@@ -378,9 +378,19 @@ class TelegramProvider:
 
     async def _send(self, chat_id: int, message: Outgoing) -> Result:
         try:
-            sent = await self.bot.send_message(
-                chat_id, message.body, reply_markup=keyboard(message.buttons)
-            )
+            if message.document_url:
+                # Telegram fetches the document from its address (Bot API sendDocument); the
+                # text goes as its caption, which Telegram caps at 1024 characters.
+                sent = await self.bot.send_document(
+                    chat_id,
+                    message.document_url,
+                    caption=message.body[:1024],
+                    reply_markup=keyboard(message.buttons),
+                )
+            else:
+                sent = await self.bot.send_message(
+                    chat_id, message.body, reply_markup=keyboard(message.buttons)
+                )
         except TelegramError as error:
             return refused(error, self.request.last_status)
         return Accepted(f"{chat_id}:{sent.message_id}")

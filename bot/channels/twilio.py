@@ -254,7 +254,10 @@ class TwilioProvider:
             return self._create(sms, callback, None, {})
         whatsapp = {"to": WHATSAPP + message.address, "from_": self.whatsapp_from}
         if window_is_open(message.last_inbound_at, now):
-            return self._create({**whatsapp, "body": message.body}, callback, "freeform", {})
+            freeform = {**whatsapp, "body": message.body}
+            if message.document_url:  # WhatsApp shows a PDF as a document (Twilio fetches it)
+                freeform["media_url"] = [message.document_url]
+            return self._create(freeform, callback, "freeform", {})
         if not self.template_sid:
             return Failed(
                 "no_template",
@@ -265,7 +268,7 @@ class TwilioProvider:
         return self._create({**whatsapp, **template}, callback, "template", variables)
 
     def _create(
-        self, fields: dict[str, str], callback: str, sent_as: str | None, variables: dict[str, str]
+        self, fields: dict[str, Any], callback: str, sent_as: str | None, variables: dict[str, str]
     ) -> Result:
         try:
             created = self.messages.create(status_callback=callback, **fields)

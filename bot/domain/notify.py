@@ -36,12 +36,15 @@ def queue_replies(
     inbound_id: int | None = None,
     reminder_id: int | None = None,
     private: bool = False,
+    document_url: str | None = None,
 ) -> list[Rendered]:
     """Queue the replies for the contact, whatever their opt-out; returns them as rendered.
     `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
 
     On a channel that answers in the webhook's own response, the direct answers to a message
     (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    `document_url` attaches a document (a report's PDF, by the address the provider fetches it
+    from) to the last reply, on channels that carry documents.
     Buttons carry the name of the question the contact's state asks as they are queued
     (`current_question`), so queue after storing the state they answer.
     Raises LookupError for a contact on a channel no registered module runs.
@@ -49,7 +52,8 @@ def queue_replies(
     capabilities = capabilities_of(contact.channel)
     answered = capabilities.answers_in_response and inbound_id is not None
     queued = []
-    for reply in replies:
+    replies = list(replies)
+    for number, reply in enumerate(replies, 1):
         rendered = render(contact.language, reply, buttons=capabilities.buttons)
         if rendered.buttons:
             question = current_question(session, contact.id)
@@ -67,6 +71,7 @@ def queue_replies(
                 next_attempt_at=now,
                 created_at=now,
                 private=private,
+                document_url=document_url if number == len(replies) else None,
                 **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
@@ -80,11 +85,16 @@ def notify(
     replies: Iterable[Reply],
     now: datetime,
     reminder_id: int | None = None,
+    document_url: str | None = None,
 ) -> int:
-    """Queue the replies for the contact; returns how many were queued (none if opted out)."""
+    """Queue the replies for the contact (the last carrying `document_url`, when given);
+    returns how many were queued (none if opted out)."""
     if contact.opted_out:
         return 0
-    return len(queue_replies(session, contact, replies, now, reminder_id=reminder_id))
+    queued = queue_replies(
+        session, contact, replies, now, reminder_id=reminder_id, document_url=document_url
+    )
+    return len(queued)
 
 
 def queue_text(

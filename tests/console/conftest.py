@@ -29,6 +29,7 @@ from bot.clock import ManualClock
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import record_pre_assessment
 from bot.domain.broadcasts import create_broadcast
+from bot.domain.reports import issue
 from bot.domain.supply import add_node
 from bot.domain.surveys import open_survey
 from bot.runtime import Runtime
@@ -98,7 +99,13 @@ def world(console) -> World:
         made = (group.id, item.id, assessment.id, survey.id, survey.code, broadcast.id)
     # The leader sent a photo as the item's evidence, fetched and kept.
     [photo] = add_evidence(console, "+15550100001", made[1], [(small_jpeg(), "image/jpeg")])
-    return World(business_id, "+15550100001", *made, attachment_id=photo)
+    with console.runtime.store.transaction() as session:
+        report = issue(
+            session, business_id, "pre_assessment", now, staff_id=None,
+            public_base_url=console.runtime.settings.public_base_url, link_days=30,
+        )  # fmt: skip
+        report_id = report.id
+    return World(business_id, "+15550100001", *made, attachment_id=photo, report_id=report_id)
 
 
 def small_jpeg() -> bytes:

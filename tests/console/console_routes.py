@@ -25,6 +25,9 @@ ROUTES = {
     ("POST", "/admin/businesses/{business_id}/pre-assessment"): "staff",
     ("POST", "/admin/assessments/{assessment_id}/outcome"): "staff",
     ("POST", "/admin/businesses/{business_id}/seal"): "staff",
+    ("GET", "/admin/businesses/{business_id}/reports/{document}"): "viewer",
+    ("POST", "/admin/businesses/{business_id}/reports/{document}/issue"): "staff",
+    ("GET", "/admin/reports/{report}"): "viewer",
     ("GET", "/admin/assessments/{assessment_id}"): "viewer",
     ("POST", "/admin/assessments/{assessment_id}/held"): "staff",
     ("POST", "/admin/assessments/{assessment_id}/findings/{code}"): "staff",
@@ -100,6 +103,7 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
             "note": "No first-aid kit in the dyeing room",
         },
         "/admin/assessments/{assessment_id}/plan": {},
+        "/admin/businesses/{business_id}/reports/{document}/issue": {},
         "/admin/countries/{country}/parameters": {
             "name": "weekly_hours",
             "value": "48",

@@ -140,6 +140,7 @@ class World:
     survey_code: str
     broadcast_id: int
     attachment_id: int = 0  # a photo the leader sent as the item's evidence
+    report_id: int = 0  # the pre-assessment report, issued
 
 
 def add_business(

@@ -45,6 +45,8 @@ def ids(console, world) -> dict[str, int | str]:
         "code": standards().codes[-1],
         "country": "IN",
         "attachment_id": world.attachment_id,
+        "document": "pre-assessment",
+        "report": world.report_id,
     }
 
 

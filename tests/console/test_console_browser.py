@@ -127,11 +127,18 @@ def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> 
         "broadcast_id": world.broadcast_id,
         "assessment_id": world.assessment_id,
         "country": "IN",
+        "document": "pre-assessment",
+        "report": world.report_id,
     }
     # Downloads (CSV exports, evidence files) are not pages.
-    pages = [path.format(**ids) for (method, path), _ in ROUTES.items()
-             if method == "GET" and not path.endswith(".csv")
-             and not path.startswith("/admin/media/")]  # fmt: skip
+    pages = [
+        path.format(**ids)
+        for (method, path), _ in ROUTES.items()
+        if method == "GET"
+        and not path.endswith(".csv")
+        and not path.startswith("/admin/media/")
+        and "/reports/" not in path
+    ]  # fmt: skip  (documents are laid out for A4 paper)
     for path in pages:
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -211,4 +218,31 @@ def test_an_assessor_records_findings_on_a_phone(chromium, console, world, artif
     assert width <= page.evaluate("window.innerWidth"), f"the assessment is {width}px wide"
     page.locator(f"article#{code}").screenshot(path=artifacts / "phone-finding.png")
     page.screenshot(path=artifacts / "phone-assessment-saved.png", full_page=True)
+    context.close()
+
+
+def test_the_assessment_report_prints_to_pdf(chromium, console, world, artifacts) -> None:
+    """The printable page as a browser prints it, and as it looks on screen."""
+    from assessment_support import assess, first_of
+
+    from bot.domain.assessments import record_assessment_outcome
+
+    with console.runtime.store.transaction() as session:
+        assess(session, world.assessment_id, console.clock.now(), {first_of("major"): None})
+        record_assessment_outcome(session, world.assessment_id, "partial", "", console.clock.now())
+    context = chromium.new_context(viewport=WIDE, base_url=console.url)
+    page = context.new_page()
+    sign_in(page, console, "staff")
+    page.goto(f"/admin/businesses/{world.business_id}/reports/assessment")
+    assert page.locator("h1").first.inner_text() == "Assessment report"
+    page.screenshot(path=artifacts / "assessment-report.png", full_page=True)
+    printed = page.pdf(format="A4")
+    assert printed.startswith(b"%PDF")
+    (artifacts / "assessment-report-printed.pdf").write_bytes(printed)
+    import io
+
+    from pypdf import PdfReader
+
+    read = " ".join(PdfReader(io.BytesIO(printed)).pages[0].extract_text().split())
+    assert "Blue Thread Embroidery" in read and f"{first_of('major')} ·" in read
     context.close()

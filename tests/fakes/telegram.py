@@ -1,4 +1,4 @@
-"""The Telegram Bot API as far as the product uses it: getMe, sendMessage,
+"""The Telegram Bot API as far as the product uses it: getMe, sendMessage, sendDocument,
 answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getFile and file downloads."""
 
 import itertools
@@ -104,7 +104,7 @@ class FakeTelegram(FakeServer):
             return _ok(True)
         if method == "getUpdates":
             return _ok(self._updates(params))
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendDocument"):
             return self._send(params)
         if method == "getFile":
             return self._get_file(params)
@@ -129,9 +129,12 @@ class FakeTelegram(FakeServer):
         markup = params.get("reply_markup")
         message = {
             "chat_id": int(params["chat_id"]),
-            "text": params["text"],
+            # A document's text is its caption; the document is the address Telegram fetches.
+            "text": params["text"] if "text" in params else params.get("caption", ""),
             "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
         }
+        if "document" in params:
+            message["document"] = params["document"]
         with self.lock:
             message_id = next(self.message_ids)
             self.sent.append(message)
