@@ -38,6 +38,7 @@ from admin.pages import (
     staff,
     standards,
     surveys,
+    tickets,
 )
 from admin.web import page
 from bot.keys import secret_key
@@ -60,6 +61,7 @@ def console_router() -> APIRouter:
         findings,
         reports,
         standards,
+        tickets,
         surveys,
         broadcasts,
         simulator,

@@ -26,6 +26,7 @@ templates = Jinja2Templates(env=_environment)
 NAVIGATION = (
     ("overview", "Overview", "/admin/", "viewer"),
     ("businesses", "Businesses", "/admin/businesses", "viewer"),
+    ("inbox", "Inbox", "/admin/inbox", "viewer"),
     ("surveys", "Surveys", "/admin/surveys", "viewer"),
     ("broadcasts", "Broadcasts", "/admin/broadcasts", "viewer"),
     ("standards", "Standards", "/admin/standards", "viewer"),

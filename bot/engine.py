@@ -26,6 +26,7 @@ from bot.domain.redaction import queue_redaction
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import already_answered, open_definition, survey_questions
+from bot.domain.tickets import RESPONSE_HOURS, has_open_ticket, item_waiting_for_help
 from bot.domain.training import checklist_map, lesson_views
 from bot.models import Business, Contact, InboundMessage
 from bot.phones import region_of
@@ -94,10 +95,13 @@ class StoreLookup:
 class Engine:
     """Handles inbound messages; `sealer` holds the survey key that seals surveys in progress."""
 
-    def __init__(self, store: Store, clock: Clock, sealer: Sealer) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, sealer: Sealer, ticket_response_hours: int = 24
+    ) -> None:
         self.store = store
         self.clock = clock
         self.sealer = sealer
+        self.ticket_response_hours = ticket_response_hours
 
     def handle(self, inbound: Inbound) -> Handled:
         """Process once; a concurrent duplicate or a first-contact race is retried, then deduped.
@@ -127,6 +131,7 @@ class Engine:
             return Handled(duplicate=True)
         contact.channel = inbound.channel
         attach(session, self.sealer)
+        session.info[RESPONSE_HOURS] = self.ticket_response_hours
         lookup = StoreLookup(session, contact, self.sealer)
         state = expand(load_state(session, contact.id), lookup)
         facts = facts_of(session, contact)
@@ -231,7 +236,10 @@ def storable(text: str) -> str:
 
 def facts_of(session: Session, contact: Contact) -> Facts:
     business = session.scalar(select(Business).where(Business.leader_id == contact.id))
+    leads = business is not None and contact.role == "leader"
     return Facts(
+        ticket_open=leads and has_open_ticket(session, contact.id),
+        item_needs_help=leads and item_waiting_for_help(session, business.id) is not None,
         language=contact.language,
         role=contact.role,
         consented=contact.consented_at is not None,

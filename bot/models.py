@@ -285,6 +285,9 @@ class StaffUser(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The categories of the standards this person is the expert for: tickets on an item whose
+    # finding falls in one of them go to them.
+    expert_categories: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class StaffSession(Base):
@@ -546,3 +549,43 @@ class ReportOpening(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("report_links.id"), index=True)
     opened_at: Mapped[datetime]
+
+
+class Ticket(Base):
+    """A leader's question to the programme team, answered from the console: about an action
+    item, the assessment, surveys, or anything else. At most one is open per leader and topic.
+
+    `status`: open (the leader wrote last), waiting (on the leader: staff answered) or closed.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(16))  # item | assessment | surveys | other
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("action_items.id"))
+    category: Mapped[str | None] = mapped_column(String(16))  # of the standards, for routing
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]  # when the assignee was told by email
+
+
+class TicketMessage(Base):
+    """One message of a ticket's conversation: from the leader (`in`, with any files sent) or
+    from staff (`out`, queued through the outbox)."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    body: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[Any]] = mapped_column(default=list)  # references, as InboundMessage.media
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime]

@@ -19,7 +19,9 @@ class Runtime:
         self.store = Store(self.settings.database_url)
         # The survey key (kept outside the database) seals surveys in progress and the pool.
         self.sealer = Sealer.from_settings(self.settings)
-        self.engine = Engine(self.store, self.clock, self.sealer)
+        self.engine = Engine(
+            self.store, self.clock, self.sealer, self.settings.ticket_response_hours
+        )
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()
         self.sender = Sender(self.store, self.clock, self.settings, self.stopping)

@@ -30,6 +30,7 @@ from bot.domain.surveys import (
 )
 from bot.media.fetching import FetchReport, expire_due, fetch_due
 from bot.runtime import Runtime
+from bot.ticket_mail import email_assignees
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,11 @@ def expire_media_tick(runtime: Runtime) -> int:
     return expire_due(runtime.store, runtime.media, runtime.clock.now())
 
 
+def email_tickets_tick(runtime: Runtime) -> int:
+    """Email new tickets' assignees when SMTP is set; see bot.ticket_mail."""
+    return email_assignees(runtime.store, runtime.settings, runtime.clock.now())
+
+
 def send_tick(runtime: Runtime, channel: str) -> None:
     """Start sending one channel's due outbox rows; each channel has its own tick, so a slow
     SMS queue never holds up Telegram."""
@@ -132,6 +138,7 @@ def ticks() -> list[Tick]:
         Tick("reminders.fire_due", fire_due_reminders, 60),
         Tick("media.fetch", fetch_media_tick, 10),
         Tick("media.expire", expire_media_tick, 3600),
+        Tick("tickets.email", email_tickets_tick, 30),
         *(
             Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
             for channel in paced_channels()

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     assessment_months_after_pre_assessment: int = 6
     # How long the link a leader gets for an issued report keeps opening it.
     report_link_days: int = Field(30, ge=1, le=365)
+    # The first-response target for tickets: the leader is told it, the inbox flags overdue ones.
+    ticket_response_hours: int = Field(24, ge=1, le=720)
+    # Email to a ticket's assignee, when a server is set (otherwise the console alone shows them).
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_starttls: bool = True
     # A survey left unanswered this long ends; the answers given so far leave the conversation.
     survey_idle_hours: float = Field(24.0, gt=0)
     # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.

@@ -143,9 +143,9 @@ class Actions:
             done = ReportOnAction(item_id, "done")
             return self._move_on(state, facts, lookup, Reply("actions.thanks_done"), effect=done)
         if number == 2:
+            # The ticket it opens tells the leader who will answer and when (domain.tickets).
             help_asked = ReportOnAction(item_id, "help")
-            reply = Reply("actions.help_coming")
-            return self._move_on(state, facts, lookup, reply, effect=help_asked)
+            return self._move_on(state, facts, lookup, effect=help_asked)
         if number == 3:
             return self._move_on(state, facts, lookup)
         note = free_text(text, MAX_NOTE)

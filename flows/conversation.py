@@ -11,6 +11,7 @@ from flows.answers import clean
 from flows.core import Enter, Facts, Lookup, Message, Outcome, Reply, State, resume
 from flows.keywords import handle_keyword
 from flows.registry import flow
+from flows.tickets import into_ticket, unread
 
 MAX_TEXT = 1600
 MAX_HANDOVERS = 8
@@ -60,9 +61,14 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
     if handled is not None:
         return handled
     current = flow(state.flow)
-    if not message.text and not (message.media and getattr(current, "takes_media", False)):
-        return resume(state, Reply("invalid.media" if message.media else "invalid.empty"))
-    return current.step(state, message, facts, lookup)
+    can_read = message.text or (message.media and getattr(current, "takes_media", False))
+    if not can_read:
+        outcome = resume(state, Reply("invalid.media" if message.media else "invalid.empty"))
+    else:
+        outcome = current.step(state, message, facts, lookup)
+    if (unread(outcome) or not can_read) and not is_private(state):
+        return into_ticket(state, message, facts) or outcome
+    return outcome
 
 
 def question_passed(state: State, facts: Facts) -> Outcome:

@@ -46,6 +46,8 @@ class Facts:
     stage: str | None = None
     default_country: str | None = None
     business_id: int | None = None
+    ticket_open: bool = False  # the leader has a ticket staff have not closed
+    item_needs_help: bool = False  # one of the business's items waits for help
 
 
 class Lookup(Protocol):

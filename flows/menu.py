@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows import actions, supply, training
-from flows.core import Facts, Lookup, Message, Option, Outcome, Reply, State, choice
+from flows.core import Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from flows.keywords import change_language, help_reply
 from messages.dates import date_text
 
@@ -17,6 +17,7 @@ _CHOICES = (
     "assessment",
     "stage",
     "language",
+    "talk",
     "help",
 )
 _OPTIONS = tuple(Option(f"menu.{name}") for name in _CHOICES)
@@ -54,6 +55,8 @@ class Menu:
             )
         if chosen == "language":
             return change_language(state, facts)
+        if chosen == "talk":
+            return enter("ticket")
         return Outcome((help_reply(),), state)
 
 

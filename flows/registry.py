@@ -6,10 +6,12 @@ from flows.menu import Menu
 from flows.onboarding import Onboarding
 from flows.supply import Supply
 from flows.survey import Survey
+from flows.tickets import Tickets
 from flows.training import Training
 
 FLOWS: dict[str, Flow] = {
-    flow.name: flow for flow in (Onboarding(), Menu(), Survey(), Supply(), Training(), Actions())
+    flow.name: flow
+    for flow in (Onboarding(), Menu(), Survey(), Supply(), Training(), Actions(), Tickets())
 }
 
 

@@ -50,6 +50,12 @@ SAMPLE_PARAMS.update(
         "severity": "zero tolerance",
         "due": "30 September 2026",
         "date": "30 September 2026",
+        # A ticket: who answers (the longest category name) and staff's answer, which the
+        # console shows in SMS parts before it is sent (a typical short one here).
+        "who": "Nuestra persona experta en Registros y cumplimiento legal",
+        "hours": 24,
+        "category": "Records and legal compliance",
+        "text": "Yes: write the rate on each order slip and give a copy to the group leader.",
         # A report's notice: its name, the link's address (PUBLIC_BASE_URL, /r/, a 32-character
         # token) and the day it expires.
         "report": "Rapport de pré-évaluation",
@@ -82,6 +88,8 @@ BUDGETS.update(
             "actions.overdue",
             "actions.verified",
             "report.issued_notice",  # a link, and the report's name in Hindi is UCS-2
+            "ticket.opened",  # an expert's category by name
+            "menu.main",  # nine choices, after a long business name, in Devanagari
         )
     }
 )
@@ -116,6 +124,7 @@ _MAIN_MENU = tuple(
         "assessment",
         "stage",
         "language",
+        "talk",
         "help",
     )
 )

@@ -157,6 +157,7 @@ MAIN_MENU = (
     "assessment.date",
     "stage.mapping",
     "onboarding.choose_language",
+    "ticket.ask",
     "keyword.help",
 )
 ROWS = (
@@ -227,7 +228,7 @@ ROWS = (
         ("9999", "worker.code_unknown"),
     ),
     # The main menu: every numbered choice.
-    *rows("menu.main", LEADER, at("menu", "main"), (), *zip("12345678", MAIN_MENU, strict=True)),
+    *rows("menu.main", LEADER, at("menu", "main"), (), *zip("123456789", MAIN_MENU, strict=True)),
     # Supply-chain mapping: free text, counts, numbered lists and payment words.
     *rows("supply.name", LEADER, adding, (), ("Ravi Weavers", "supply.ask_place"), stored=True),
     *rows("supply.name", LEADER, adding, (), ("रवि बुनकर", "supply.ask_place"), stored=True),
@@ -373,10 +374,10 @@ ROWS = (
         item_in_focus,
         (),
         ("1", "actions.thanks_done"),
-        ("2", "actions.help_coming"),
+        ("2", "menu.main"),  # the ticket it opens says who answers, as the domain knows
         ("3", "menu.main"),
         ("done", "actions.thanks_done"),
-        ("need help", "actions.help_coming"),
+        ("need help", "menu.main"),
     ),
     *rows("actions.item", HINDI_LEADER, item_in_focus, (), ("हो गया", "actions.thanks_done")),
     *rows(

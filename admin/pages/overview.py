@@ -18,6 +18,7 @@ from bot.domain.assessments import upcoming_assessments
 from bot.domain.findings import programme_findings
 from bot.domain.stage import STAGES, stage_of
 from bot.domain.standards import standards
+from bot.domain.tickets import inbox
 from bot.models import Business, InboundMessage, OutboundMessage
 
 router = APIRouter()
@@ -61,6 +62,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         names = dict(session.execute(select(Business.id, Business.name)).all())
         days, inbound, outbound = traffic(session, now.date())
         found = programme_findings(session)
+        tickets = inbox(session, now, runtime.settings.ticket_response_hours)
+        open_tickets = [row for row in tickets if row.ticket.status != "closed"]
         failures = session.scalars(
             select(OutboundMessage)
             .where(OutboundMessage.status.in_(FAILED))
@@ -103,6 +106,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         businesses=sum(stages.values()),
         stage_chart=stage_chart,
         findings_chart=findings_chart,
+        open_tickets=len(open_tickets),
+        overdue_tickets=sum(row.overdue for row in open_tickets),
         findings_total=sum(sum(counts.values()) for counts in found.values()),
         traffic_chart=traffic_chart,
         messages_in=sum(inbound),

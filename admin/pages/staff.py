@@ -15,6 +15,7 @@ from admin.deps import Admin, Form, Id
 from admin.forms import Fields
 from admin.web import page
 from bot import signin, staff_sessions
+from bot.domain.standards import standards
 from bot.models import StaffUser
 from bot.staff import (
     MAX_PASSWORD,
@@ -52,6 +53,7 @@ def _page(
         sessions=sessions,
         failures=failures,
         roles=ROLES,
+        categories=[(category.code, category.name) for category in standards().categories],
         min_password=MIN_PASSWORD,
         max_password=MAX_PASSWORD,
         **context,

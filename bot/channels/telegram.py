@@ -20,7 +20,7 @@ import re
 import signal
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
@@ -358,6 +358,32 @@ def keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | Non
     )
 
 
+_T_Result = TypeVar("_T_Result")
+
+
+class LoopThread:
+    """One event loop running in a thread of its own for the life of a provider, so its
+    connection pool lives in one loop, and a caller on any thread (also one already running
+    an event loop: the web app, a browser driver) gets the result of a coroutine."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, _T_Result]) -> _T_Result:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self, last: Coroutine[Any, Any, object]) -> None:
+        """Run `last` (closing a connection pool), then stop and close the loop."""
+        try:
+            self.run(last)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+            self.loop.close()
+
+
 class TelegramProvider:
     """Sends through one Bot, one connection pool and one event loop kept for the life of the
     process. The Bot is not initialised (no getMe), so a send is one request and starts on
@@ -368,13 +394,13 @@ class TelegramProvider:
             connection_pool_size=8, read_timeout=15, connect_timeout=10
         )
         self.bot = make_bot(settings, self.request)
-        self.loop = asyncio.new_event_loop()
+        self.loop = LoopThread()
 
     def send(self, message: Outgoing, now: datetime) -> Result:
         chat_id = chat_id_of(message.address)
         if chat_id is None:
             return Failed("bad_address", f"not a Telegram chat: {message.address[:64]}")
-        return self.loop.run_until_complete(self._send(chat_id, message))
+        return self.loop.run(self._send(chat_id, message))
 
     async def _send(self, chat_id: int, message: Outgoing) -> Result:
         try:
@@ -396,16 +422,8 @@ class TelegramProvider:
         return Accepted(f"{chat_id}:{sent.message_id}")
 
     def close(self) -> None:
-        """Closes the connection pool; in a thread of its own, as the caller may be inside an
-        event loop (the web app shutting down) and one thread cannot run two loops."""
-
-        def shut_down() -> None:
-            self.loop.run_until_complete(self.request.shutdown())
-            self.loop.close()
-
-        closing = threading.Thread(target=shut_down)
-        closing.start()
-        closing.join()
+        """Closes the connection pool and the provider's event loop."""
+        self.loop.close(self.request.shutdown())
 
 
 def refused(error: TelegramError, http_status: int = 0) -> Result:
@@ -603,7 +621,7 @@ class TelegramMediaFetcher:
             request=self.request,
             get_updates_request=self.request,
         )
-        self.loop = asyncio.new_event_loop()
+        self.loop = LoopThread()
 
     def fetch(self, reference: str, max_bytes: int) -> FetchResult:
         """The file `telegram-file:<file_id>`, up to `max_bytes` bytes; Failed for a reference
@@ -611,7 +629,7 @@ class TelegramMediaFetcher:
         file_id = reference.removeprefix(FILE_PREFIX)
         if not reference.startswith(FILE_PREFIX) or not _FILE_ID.fullmatch(file_id):
             return Failed("bad_reference", "not a Telegram file id")
-        return self.loop.run_until_complete(self._fetch(file_id, max_bytes))
+        return self.loop.run(self._fetch(file_id, max_bytes))
 
     async def _fetch(self, file_id: str, max_bytes: int) -> FetchResult:
         try:
@@ -632,15 +650,8 @@ class TelegramMediaFetcher:
         return Fetched(bytes(data), "")
 
     def close(self) -> None:
-        """Closes the connection pool, in a thread of its own (see TelegramProvider.close)."""
-
-        def shut_down() -> None:
-            self.loop.run_until_complete(self.request.shutdown())
-            self.loop.close()
-
-        closing = threading.Thread(target=shut_down)
-        closing.start()
-        closing.join()
+        """Closes the connection pool and the fetcher's event loop."""
+        self.loop.close(self.request.shutdown())
 
 
 def media_fetcher(settings: Settings) -> TelegramMediaFetcher | None:

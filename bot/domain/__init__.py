@@ -4,7 +4,7 @@ Importing the package imports every domain module, so every effect handler (`@ha
 every reminder sender (`@sends`) is registered before anything can ask for one.
 """
 
-from bot.domain import actions, assessments, business, supply, surveys, training
+from bot.domain import actions, assessments, business, supply, surveys, tickets, training
 from bot.domain.effects import apply_effect, handles
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "handles",
     "supply",
     "surveys",
+    "tickets",
     "training",
 ]

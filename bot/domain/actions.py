@@ -16,6 +16,7 @@ from bot.domain.effects import handles
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
+from bot.domain.tickets import help_asked
 from bot.models import (
     ActionItem,
     ActionUpdate,
@@ -256,3 +257,5 @@ def _report(session: Session, contact: Contact, effect: ReportOnAction, now: dat
     elif effect.kind == "help" and item.status == "open":
         item.status = "help"
     session.flush()
+    if effect.kind == "help":
+        help_asked(session, contact, item, now)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -298,8 +299,11 @@ def test_long_polling_skips_a_malformed_update_with_a_log_line_and_carries_on(
         stop.set()
         await polling
 
-    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
-        asyncio.run(asyncio.wait_for(poll_until_handled(), 60))
+    with (
+        caplog.at_level(logging.WARNING, logger="bot.channels.telegram"),
+        ThreadPoolExecutor(1) as own_thread,  # a thread with no event loop of its own yet
+    ):
+        own_thread.submit(asyncio.run, asyncio.wait_for(poll_until_handled(), 60)).result()
     assert handled == [f"{CHAT}:33"]
     assert count(store, InboundMessage) == 1
     skipped = [record.getMessage() for record in caplog.records]

@@ -23,6 +23,7 @@ from console_support import (
     serve,
 )
 from PIL import Image
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -32,6 +33,8 @@ from bot.domain.broadcasts import create_broadcast
 from bot.domain.reports import issue
 from bot.domain.supply import add_node
 from bot.domain.surveys import open_survey
+from bot.domain.tickets import help_asked
+from bot.models import ActionItem, Contact, Ticket
 from bot.runtime import Runtime
 from bot.settings import Settings
 
@@ -105,7 +108,13 @@ def world(console) -> World:
             public_base_url=console.runtime.settings.public_base_url, link_days=30,
         )  # fmt: skip
         report_id = report.id
-    return World(business_id, "+15550100001", *made, attachment_id=photo, report_id=report_id)
+        leader = session.scalar(select(Contact).where(Contact.address == "+15550100001"))
+        help_asked(session, leader, session.get(ActionItem, made[1]), now)
+        ticket_id = session.scalar(select(Ticket.id))
+    return World(
+        business_id, "+15550100001", *made, attachment_id=photo, report_id=report_id,
+        ticket_id=ticket_id,
+    )  # fmt: skip
 
 
 def small_jpeg() -> bytes:

@@ -141,6 +141,7 @@ class World:
     broadcast_id: int
     attachment_id: int = 0  # a photo the leader sent as the item's evidence
     report_id: int = 0  # the pre-assessment report, issued
+    ticket_id: int = 0  # the leader asked for help with the item
 
 
 def add_business(

@@ -47,6 +47,7 @@ def ids(console, world) -> dict[str, int | str]:
         "attachment_id": world.attachment_id,
         "document": "pre-assessment",
         "report": world.report_id,
+        "ticket_id": world.ticket_id,
     }
 
 

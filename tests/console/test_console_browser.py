@@ -129,6 +129,7 @@ def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> 
         "country": "IN",
         "document": "pre-assessment",
         "report": world.report_id,
+        "ticket_id": world.ticket_id,
     }
     # Downloads (CSV exports, evidence files) are not pages.
     pages = [
@@ -245,4 +246,30 @@ def test_the_assessment_report_prints_to_pdf(chromium, console, world, artifacts
 
     read = " ".join(PdfReader(io.BytesIO(printed)).pages[0].extract_text().split())
     assert "Blue Thread Embroidery" in read and f"{first_of('major')} ·" in read
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280px", "375px"])
+def test_staff_answer_a_ticket_from_the_inbox(
+    chromium, console, world, artifacts, viewport
+) -> None:
+    context = chromium.new_context(viewport=viewport, base_url=console.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, console, "staff")
+    page.click("nav >> text=Inbox")
+    page.click("#tickets >> text=Blue Thread Embroidery")
+    page.fill("textarea[name=body]", "A pharmacy in Sanganer sells first-aid kits.")
+    page.click("button:has-text('Check the length')")
+    assert "1 SMS part." in page.locator(".notice").inner_text()
+    page.click("button:has-text('Send')")
+    assert page.locator(".notice").inner_text() == "Answer sent."
+    bubbles = page.locator("#conversation .bubble.out").all_inner_texts()
+    assert any("A pharmacy in Sanganer" in bubble for bubble in bubbles)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), f"the ticket is {width}px wide"
+    name = "wide" if viewport is WIDE else "phone"
+    page.screenshot(path=artifacts / f"ticket-answered-{name}.png", full_page=True)
+    page.click("button:has-text('Close the ticket')")
+    page.wait_for_url("**/admin/inbox")
     context.close()

@@ -197,6 +197,10 @@ def test_a_photo_sent_over_sms_is_fetched_and_shown_without_its_gps_position(
         page.goto(f"/admin/businesses/{business_id}")
         thumbnail = page.locator("#items img.thumb")
         thumbnail.wait_for()
+        # Thumbnails load lazily, as they come into view: bring each into view first.
+        for image in page.locator("img.thumb").all():
+            image.scroll_into_view_if_needed()
+            image.evaluate("image => image.decode()")
         page.wait_for_function("() => [...document.images].every(image => image.complete)")
         assert thumbnail.evaluate("image => image.naturalWidth") > 0
         assert thumbnail.evaluate("image => image.naturalHeight") > 0

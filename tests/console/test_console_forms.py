@@ -39,6 +39,7 @@ def test_every_field_of_every_form_takes_bad_values_calmly(console, world, admin
         "attachment_id": world.attachment_id,
         "document": "pre-assessment",
         "report": world.report_id,
+        "ticket_id": world.ticket_id,
     }
     url = path.format(**ids)
     form = valid_forms(console.clock.now().date(), world.business_id)[path]
@@ -67,7 +68,7 @@ def test_a_form_posted_with_nothing_at_all_is_answered(console, world, admin) ->
             assessment_id=world.assessment_id, survey_id=world.survey_id,
             broadcast_id=world.broadcast_id, staff_id=other,
             code=standards().codes[-1], country="IN", attachment_id=world.attachment_id,
-            document="pre-assessment", report=world.report_id,
+            document="pre-assessment", report=world.report_id, ticket_id=world.ticket_id,
         )  # fmt: skip
         response = admin.post(url, data={"csrf": admin.token()})
         assert response.status_code in (303, 400, 401, 429), (url, response.status_code)

@@ -71,10 +71,10 @@ TRANSCRIPTS: dict[str, tuple[Chat, list[Line]]] = {
     "menu: every choice that answers in place": (
         leader(FakeLookup(assessment=datetime(2026, 7, 1, 9))),
         [
-            ("9", ["invalid.choice"]),
+            ("10", ["invalid.choice"]),
             ("5", ["assessment.date"]),
             ("6", ["stage.registered"]),
-            ("8", ["keyword.help"]),
+            ("9", ["keyword.help"]),
             ("7", ["onboarding.choose_language"]),
             ("1", ["menu.main"]),
         ],
@@ -167,7 +167,7 @@ TRANSCRIPTS: dict[str, tuple[Chat, list[Line]]] = {
             ("1", ["actions.item", "actions.ask"]),
             ("x", ["actions.invalid"]),
             ("we wrote them down", ["actions.note_saved"]),
-            ("2", ["actions.help_coming", "actions.list"]),
+            ("2", ["actions.list"]),  # the ticket it opens tells who answers and when
             ("4", ["invalid.choice"]),
             ("3", ["menu.main"]),
         ],

@@ -80,7 +80,11 @@ def test_photos_notes_and_help_are_recorded_against_the_item(store, clock, leade
     assert [key for key, _ in leader.send("", media=(photo,))] == ["actions.photo_saved"]
     assert leader.keys("Bought the first-aid kit") == ["actions.note_saved"]
     assert leader.keys("12") == ["actions.invalid"]  # a bare number is not a note
-    assert leader.keys("need help") == ["actions.help_coming", "menu.main"]
+    assert leader.keys("need help") == ["menu.main"]
+    assert [row.message_key for row in outbox(store, leader.address)[-2:]] == [
+        "ticket.opened",  # who will answer, and when: the ticket the request opened
+        "menu.main",
+    ]
     with store.transaction() as session:
         updates = session.scalars(select(ActionUpdate).order_by(ActionUpdate.id)).all()
         assert [(u.kind, u.text, u.media) for u in updates] == [
