@@ -23,7 +23,7 @@ from bot.channels.registry import describe
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_assessment import countries_cli, standards_cli
-from bot.cli_programme import actions_cli, assessments_cli, supply_cli
+from bot.cli_programme import actions_cli, assessments_cli, seal_cli, supply_cli
 from bot.cli_support import run_in_transaction, transaction
 from bot.clock import SystemClock
 from bot.db import Store
@@ -54,6 +54,7 @@ from bot.staff import ROLES, create_staff
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 cli.add_typer(actions_cli, name="actions")
 cli.add_typer(assessments_cli, name="assessments")
+cli.add_typer(seal_cli, name="seal")
 cli.add_typer(supply_cli, name="supply")
 cli.add_typer(standards_cli, name="standards")
 cli.add_typer(countries_cli, name="countries")

@@ -2,6 +2,7 @@
 once and passed along."""
 
 import threading
+from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.db import Store
@@ -19,7 +20,13 @@ class Runtime:
         self.store = Store(self.settings.database_url)
         # The survey key (kept outside the database) seals surveys in progress and the pool.
         self.sealer = Sealer.from_settings(self.settings)
-        self.engine = Engine(self.store, self.clock, self.sealer)
+        self.engine = Engine(
+            self.store,
+            self.clock,
+            self.sealer,
+            verify_limit=self.settings.verify_limit,
+            verify_window=timedelta(minutes=self.settings.verify_window_minutes),
+        )
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()
         self.sender = Sender(self.store, self.clock, self.settings, self.stopping)

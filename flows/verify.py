@@ -1,0 +1,46 @@
+"""VERIFY <code>: anyone, from any number on any channel, asks whether a seal holds.
+
+It is read before anything else and starts no conversation: the engine answers at once, in the
+language of the word used, and keeps no contact for someone it did not know
+(bot/engine.py). Pure: the word list comes from the catalogues (`[verify] words`).
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from flows.answers import clean, fold
+from messages import LANGUAGES, verify_words
+
+MAX_REQUEST = 80
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """A verification asked for: the language of the word used and what followed it (the
+    code as typed, possibly empty or malformed)."""
+
+    language: str
+    code: str
+
+
+@cache
+def _words() -> dict[str, str]:
+    """Every verify word, as `fold` reads it, and the first language that lists it."""
+    found: dict[str, str] = {}
+    for language in LANGUAGES:
+        for word in verify_words(language):
+            found.setdefault(fold(word), language)
+    return found
+
+
+def verify_request(text: str) -> VerifyRequest | None:
+    """The verification this message asks for, if its first word is a verify word in any
+    supported language (`VERIFY K7QM3-XTP9A`, `verificar k7qm3xtp9a`); None otherwise."""
+    cleaned = clean(text)[: MAX_REQUEST + 1].strip()
+    if not cleaned or len(cleaned) > MAX_REQUEST:
+        return None
+    first, *rest = cleaned.split(maxsplit=1)
+    language = _words().get(fold(first))
+    if language is None:
+        return None
+    return VerifyRequest(language, rest[0].strip() if rest else "")
