@@ -1,5 +1,6 @@
 """Demo data so the console has something to show on a first run: one business per stage."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.channels.simulator import CHANNEL as SIMULATOR
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import (
+    DEFAULT_SEAL_MONTHS,
     award_seal,
     hold,
     record_assessment_outcome,
@@ -18,7 +20,8 @@ from bot.domain.conversation import save_state
 from bot.domain.findings import items_from_findings, mark
 from bot.domain.standards import standards
 from bot.domain.supply import add_node, confirm_mapping
-from bot.models import Business, Contact
+from bot.models import BrandLink, Business, Contact, StaffUser
+from bot.staff import create_staff
 from flows.core import State
 
 # phone, language, name, place, country, how far along the programme it is
@@ -31,11 +34,17 @@ DEMO_BUSINESSES = (
     ("+15550100006", "en", "Golden Jute Crafts", "Dhaka", "BD", "seal"),
 )
 DEMO_ADMIN = "admin@example.org"
+DEMO_BRAND = "brand@example.org"
+DEMO_BRAND_NAME = "Fair Threads Collective"
+SEALED = "Golden Jute Crafts"
 ORDER = ("mapping", "pre_assessment", "remediation", "assessment", "corrective", "seal")
 
 
-def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
-    """Registers the demo businesses that are missing; returns how many were added."""
+def seed_demo(
+    session: Session, now: datetime, months: int = 6, seal_months: int = DEFAULT_SEAL_MONTHS
+) -> int:
+    """Registers the demo businesses that are missing; returns how many were added. The last
+    one holds an active seal valid for `seal_months`, whose code verifies."""
     added = 0
     for phone, language, name, place, country, stage in DEMO_BUSINESSES:
         if session.scalar(select(Contact).where(Contact.address == phone)):
@@ -52,13 +61,19 @@ def seed_demo(session: Session, now: datetime, months: int = 6) -> int:
         session.flush()
         business = register_business(session, leader, name, place, country, joined)
         save_state(session, leader.id, State("menu", "main"), joined)
-        _advance(session, business, ORDER.index(stage), joined, now, months)
+        _advance(session, business, ORDER.index(stage), joined, now, months, seal_months)
         added += 1
     return added
 
 
 def _advance(
-    session: Session, business: Business, depth: int, joined: datetime, now: datetime, months: int
+    session: Session,
+    business: Business,
+    depth: int,
+    joined: datetime,
+    now: datetime,
+    months: int,
+    seal_months: int = DEFAULT_SEAL_MONTHS,
 ) -> None:
     """Walks a business through the programme with the same domain functions staff use."""
     _map_supply_chain(session, business.id, joined + timedelta(days=3))
@@ -97,7 +112,29 @@ def _advance(
     record_assessment_outcome(session, assessment.id, outcome, "Demo assessment", now)
     items_from_findings(session, assessment.id, now)
     if depth != 4:
-        award_seal(session, business.id, now)
+        award_seal(session, business.id, now, seal_months)
+
+
+def seed_demo_brand(session: Session, now: datetime) -> str | None:
+    """A brand partner account linked to the sealed demo business, its leader's consent
+    given. Returns the new account's password, or None when it exists already (or the sealed
+    business is missing)."""
+    business = session.scalar(select(Business).where(Business.name == SEALED))
+    if business is None or session.scalar(select(StaffUser).where(StaffUser.email == DEMO_BRAND)):
+        return None
+    password = secrets.token_urlsafe(12)
+    brand = create_staff(session, DEMO_BRAND, "brand", password, now, DEMO_BRAND_NAME)
+    session.add(
+        BrandLink(
+            staff_id=brand.id,
+            business_id=business.id,
+            status="given",
+            requested_at=now,
+            answered_at=now,
+        )
+    )
+    session.flush()
+    return password
 
 
 def _assess(session: Session, assessment_id: int, now: datetime, partial: bool) -> None:

@@ -246,7 +246,7 @@ def verification_reply(found: Verification | None, language: str | None) -> Repl
     return Reply(f"seal.verify_{found.status}", params)
 
 
-def _tell(session: Session, business: Business, key: str, now: datetime, **params: str) -> None:
+def _tell(session: Session, business: Business, key: str, now: datetime, /, **params: str) -> None:
     leader = session.get(Contact, business.leader_id) if business.leader_id else None
     if leader is not None:
         notify(session, leader, (Reply(key, params),), now)
