@@ -11,7 +11,8 @@ from functools import cache
 from flows.answers import clean, fold
 from messages import LANGUAGES, verify_words
 
-MAX_REQUEST = 80
+MAX_WORD = 20
+MAX_CODE = 40  # what is read after the word; a longer code is simply no seal's
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ def _words() -> dict[str, str]:
 def verify_request(text: str) -> VerifyRequest | None:
     """The verification this message asks for, if its first word is a verify word in any
     supported language (`VERIFY K7QM3-XTP9A`, `verificar k7qm3xtp9a`); None otherwise."""
-    cleaned = clean(text)[: MAX_REQUEST + 1].strip()
-    if not cleaned or len(cleaned) > MAX_REQUEST:
+    cleaned = clean(text[: MAX_WORD + MAX_CODE + 8])
+    if not cleaned:
         return None
     first, *rest = cleaned.split(maxsplit=1)
-    language = _words().get(fold(first))
+    language = _words().get(fold(first)) if len(first) <= MAX_WORD else None
     if language is None:
         return None
-    return VerifyRequest(language, rest[0].strip() if rest else "")
+    return VerifyRequest(language, rest[0].strip()[:MAX_CODE] if rest else "")
