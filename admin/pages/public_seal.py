@@ -59,7 +59,7 @@ def _day(value: object, language: str) -> str:
         return str(value)
 
 
-@router.get("/seal/{code}", include_in_schema=False)
+@router.get("/seal/{code:path}", include_in_schema=False)
 def seal_page(request: Request, code: str) -> Response:
     """The seal's public status; 404 for an unknown code, 429 beyond the rate limit."""
     runtime = runtime_of(request)
