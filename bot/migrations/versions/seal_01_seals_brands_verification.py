@@ -5,6 +5,7 @@ Revision ID: seal_01
 Revises: assessment_01
 """
 
+import calendar
 import secrets
 from collections.abc import Sequence
 
@@ -97,7 +98,8 @@ def upgrade() -> None:
     ).all()
     for business_id, at in awarded:
         year, month = divmod(at.month - 1 + 24, 12)
-        until = at.replace(year=at.year + year, month=month + 1, day=min(at.day, 28))
+        last = calendar.monthrange(at.year + year, month + 1)[1]
+        until = at.replace(year=at.year + year, month=month + 1, day=min(at.day, last))
         connection.execute(
             seals.insert().values(
                 business_id=business_id,
