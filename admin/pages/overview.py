@@ -16,9 +16,10 @@ from admin.web import page
 from bot.domain.actions import overdue_items
 from bot.domain.assessments import upcoming_assessments
 from bot.domain.findings import programme_findings
+from bot.domain.seals import ending_seals
 from bot.domain.stage import STAGES, stage_of
 from bot.domain.standards import standards
-from bot.models import Business, InboundMessage, OutboundMessage
+from bot.models import Assessment, Business, InboundMessage, OutboundMessage
 
 router = APIRouter()
 DAYS = 14
@@ -59,6 +60,11 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         overdue = overdue_items(session, now)
         upcoming = upcoming_assessments(session, now, within_days=UPCOMING_DAYS)
         names = dict(session.execute(select(Business.id, Business.name)).all())
+        lead = runtime.settings.seal_reassessment_days_before
+        ending = [
+            (seal, session.get(Assessment, seal.reassessment_id) if seal.reassessment_id else None)
+            for seal in ending_seals(session, now, lead)[:LISTED]
+        ]
         days, inbound, outbound = traffic(session, now.date())
         found = programme_findings(session)
         failures = session.scalars(
@@ -113,6 +119,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         upcoming=upcoming[:LISTED],
         upcoming_count=len(upcoming),
         upcoming_days=UPCOMING_DAYS,
+        ending=ending,
+        ending_days=lead,
         names=names,
         today=now.date(),
         failed_this_week=failed_this_week or 0,

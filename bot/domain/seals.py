@@ -192,6 +192,18 @@ def expire_due(session: Session, now: datetime) -> list[Seal]:
     return due
 
 
+def ending_seals(session: Session, now: datetime, within_days: int) -> list[Seal]:
+    """Active seals whose validity ends within `within_days` (or has ended, not yet recorded),
+    soonest first: for staff, with the re-assessment each has scheduled (`reassessment_id`)."""
+    return list(
+        session.scalars(
+            select(Seal)
+            .where(Seal.status == "active", Seal.valid_until <= now + timedelta(days=within_days))
+            .order_by(Seal.valid_until, Seal.id)
+        )
+    )
+
+
 def verification(session: Session, code: str, now: datetime) -> Verification | None:
     """What the public may learn from a typed code, or None when no seal has it."""
     normal = normal_code(code)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from admin.pages.public_seal import visitor_language
 from bot.domain.seals import revoke_seal, shown_code
 from bot.models import AuditEntry, OutboundMessage, Seal
+from bot.scheduler import seals_tick
 
 
 def seal_of(console, **changes) -> Seal:
@@ -160,3 +161,16 @@ def test_staff_revoke_a_seal_with_a_reason_and_the_leader_is_told(console) -> No
         assert told.message_key == "seal.revoked" and "Child labour" in told.body
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "seal.revoke"))
         assert entry.detail == {"reason": "Child labour found on a later visit"}
+
+
+def test_staff_see_seals_ending_and_their_reassessment_on_the_overview(console) -> None:
+    seal = seal_of(console, months=2)
+    viewer = console.sign_in("viewer")
+    page = viewer.get("/admin/").text
+    section = page.split('id="seals-ending"')[1].split("</section>")[0]
+    assert "Golden Jute Crafts" in section and seal.number in section
+    assert "not scheduled yet" in section
+    assert seals_tick(console.runtime) == (1, 0)
+    section = viewer.get("/admin/").text.split('id="seals-ending"')[1].split("</section>")[0]
+    assert "not scheduled yet" not in section
+    assert console.clock.now().date().isoformat() in section  # the lead is past: today
