@@ -109,12 +109,15 @@ def redact_due(runtime: Runtime) -> int:
 
 def seals_tick(runtime: Runtime) -> tuple[int, int]:
     """Schedule the re-assessment of seals ending within SEAL_REASSESSMENT_DAYS_BEFORE, then
-    record as expired the seals whose validity has ended (leaders told); returns how many of
-    each."""
+    record as expired the seals whose validity has ended (leaders told), and forget the
+    verification counters of clients whose window has ended; returns how many seals were
+    scheduled and expired."""
     now, settings = runtime.clock.now(), runtime.settings
+    window = timedelta(minutes=settings.verify_window_minutes)
     with runtime.store.transaction() as session:
         scheduled = plan_reassessments(session, now, settings.seal_reassessment_days_before)
         expired = seals.expire_due(session, now)
+        seals.forget_verification_counters(session, now, window)
     return len(scheduled), len(expired)
 
 

@@ -36,12 +36,14 @@ def _words() -> dict[str, str]:
 
 def verify_request(text: str) -> VerifyRequest | None:
     """The verification this message asks for, if its first word is a verify word in any
-    supported language (`VERIFY K7QM3-XTP9A`, `verificar k7qm3xtp9a`); None otherwise."""
+    supported language (`VERIFY K7QM3-XTP9A`, `verificar k7qm3xtp9a`, on Telegram also
+    `/verify K7QM3-XTP9A`); None otherwise."""
     cleaned = clean(text[: MAX_WORD + MAX_CODE + 8])
     if not cleaned:
         return None
     first, *rest = cleaned.split(maxsplit=1)
-    language = _words().get(fold(first)) if len(first) <= MAX_WORD else None
+    word = first.removeprefix("/").split("@", 1)[0]  # a Telegram command: /verify@YourBot
+    language = _words().get(fold(word)) if len(word) <= MAX_WORD else None
     if language is None:
         return None
     return VerifyRequest(language, rest[0].strip()[:MAX_CODE] if rest else "")

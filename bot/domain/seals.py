@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -244,6 +244,12 @@ def allow_verification(
         row.window_start, row.count = now, 0
     row.count += 1
     return row.count <= limit
+
+
+def forget_verification_counters(session: Session, now: datetime, window: timedelta) -> int:
+    """Delete the counters of clients whose window has ended; returns how many."""
+    result = session.execute(delete(VerifyCounter).where(VerifyCounter.window_start < now - window))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def verification_reply(found: Verification | None, language: str | None) -> Reply:

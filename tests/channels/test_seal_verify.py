@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.domain.seals import revoke_seal, shown_code
-from bot.models import Contact, ConversationState, InboundMessage, OutboundMessage, Seal
+from bot.models import (
+    Contact,
+    ConversationState,
+    InboundMessage,
+    OutboundMessage,
+    Seal,
+    VerifyCounter,
+)
+from bot.scheduler import seals_tick
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 STRANGER = "+447700900123"
@@ -63,9 +71,12 @@ def test_verify_on_telegram_from_an_unknown_chat_answers_in_french(
     contacts = count(store, Contact)
     update = text_update(2001, 7770001, f"Vérifier {shown_code(code)}")
     assert client.post("/webhooks/telegram", json=update, headers=SECRET).status_code == 200
+    command = text_update(2002, 7770002, f"/verify@HandcraftBot {code}")
+    assert client.post("/webhooks/telegram", json=command, headers=SECRET).status_code == 200
     runtime.sender.send_due()
-    [sent] = fake_telegram.called("sendMessage")
+    sent, answered = fake_telegram.called("sendMessage")
     assert "RETIRÉ" in sent["text"] and "reply_markup" not in sent
+    assert "REVOKED" in answered["text"]
     assert count(store, Contact) == contacts
     assert count(store, ConversationState) == 0
 
@@ -86,6 +97,8 @@ def test_verify_is_limited_per_address_and_opens_again_after_the_window(
         ask("SM" + "9" * 32, "+447700900999")  # another number has its own allowance
         clock.advance(timedelta(minutes=61))
         ask("SM" + "8" * 32)
+    seals_tick(runtime)  # forgets the counters whose window ended
+    assert count(store, VerifyCounter) == 1
     with store.transaction() as session:
         answered = session.scalars(select(OutboundMessage.address).order_by(OutboundMessage.id))
         assert list(answered) == [STRANGER] * 3 + ["+447700900999", STRANGER]
