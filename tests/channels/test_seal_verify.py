@@ -61,6 +61,19 @@ def test_verify_by_sms_from_an_unknown_number_is_answered_and_leaves_no_contact(
         assert session.scalars(select(InboundMessage.contact_id)).all() == [None] * 4
 
 
+def test_verify_on_whatsapp_from_an_unknown_number_is_answered_inside_the_window(
+    runtime, client, fake_twilio, store
+) -> None:
+    code = seal_code(runtime)
+    form = twilio_form("SM" + "7" * 32, "whatsapp:" + STRANGER, f"VERIFY {code}")
+    assert post_signed(client, form).status_code == 200
+    runtime.sender.send_due()
+    [sent] = fake_twilio.messages
+    assert sent["To"] == "whatsapp:" + STRANGER and "VALID" in sent["Body"]  # free text
+    assert "ContentSid" not in sent
+    assert count(store, Contact) == 1  # the sealed business's leader only
+
+
 def test_verify_on_telegram_from_an_unknown_chat_answers_in_french(
     runtime, client, fake_telegram, store
 ) -> None:
