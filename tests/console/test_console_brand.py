@@ -4,6 +4,7 @@ audit log."""
 
 from console_support import PASSWORD, add_business, snapshot
 from sqlalchemy import select
+from survey_support import add_responses
 
 from bot.channels.provider import Inbound
 from bot.domain.brands import request_links
@@ -157,3 +158,15 @@ def test_hostile_brand_forms_are_refused_and_change_nothing(console, world) -> N
         f"/admin/staff/{brand_id}/businesses", {"businesses": str(world.business_id)}
     )
     assert response.status_code == 303
+
+
+def test_a_brand_sees_survey_counts_only_for_groups_of_five_or_more(console, world) -> None:
+    client, _ = brand_with_consent(console, world)
+    sealer, now = console.runtime.sealer, console.clock.now()
+    url = f"/admin/brand/businesses/{world.business_id}"
+    add_responses(console.runtime.store, sealer, world.survey_code, *[{"hours": 1}] * 4, now=now)
+    assert "Withheld: fewer than 5 respondents" in client.get(url).text
+    add_responses(console.runtime.store, sealer, world.survey_code, *[{"hours": 2}] * 6, now=now)
+    page = client.get(url).text
+    section = page.split('id="survey-results"')[1].split("</section>")[0]
+    assert "10 response(s)" in section and ": 4</li>" in section and ": 6</li>" in section
