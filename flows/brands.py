@@ -58,7 +58,17 @@ def focus(state: State | None, link_id: int, brand: str) -> State:
     if state is not None and state.flow == NAME and state.step == "ask":
         earlier = [*state.data.get("queue", []), request]
         return State(NAME, "ask", {**state.data, "queue": earlier})
-    back = {"flow": state.flow, "step": state.step, "data": dict(state.data)} if state else None
+    if state is None:
+        return State(NAME, "ask", {"request": request, "queue": [], "return_to": None})
+    parked = state.data.get("return_to")
+    if isinstance(parked, Mapping):
+        # Already parked (a notice over a survey, a language change): never two levels deep,
+        # so what is kept sealed stays one level down. The notice comes back after the answer.
+        kept = {key: value for key, value in state.data.items() if key != "return_to"}
+        after = {"flow": state.flow, "step": state.step, "data": kept}
+        data = {"request": request, "queue": [], "return_to": dict(parked), "after": after}
+        return State(NAME, "ask", data)
+    back = {"flow": state.flow, "step": state.step, "data": dict(state.data)}
     return State(NAME, "ask", {"request": request, "queue": [], "return_to": back})
 
 
@@ -106,6 +116,10 @@ class Brands:
             following = State(NAME, "ask", {**state.data, "request": queue[0], "queue": queue[1:]})
             return Outcome((said, *self.prompt(following, facts)), following, (effect,))
         back = state.data.get("return_to")
+        after = state.data.get("after")
+        if after:
+            data = {**after["data"], "return_to": back}
+            return resume(State(after["flow"], after["step"], data), said, effects=(effect,))
         if back:
             parked = State(back["flow"], back["step"], back["data"])
             return resume(parked, said, effects=(effect,))

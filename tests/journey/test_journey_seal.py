@@ -10,6 +10,7 @@ from journey_support import business_id, outbox, register
 from seal_support import sealed_business
 from sqlalchemy import func, select
 
+from bot.domain.actions import create_action_item
 from bot.domain.assessments import (
     award_seal,
     plan_reassessments,
@@ -36,7 +37,17 @@ from bot.domain.seals import (
     verification,
 )
 from bot.domain.stage import stage_of
-from bot.models import Assessment, BrandLink, Business, Contact, Reminder, Seal, StaffUser
+from bot.domain.surveys import open_survey
+from bot.models import (
+    Assessment,
+    BrandLink,
+    Business,
+    Contact,
+    ConversationState,
+    Reminder,
+    Seal,
+    StaffUser,
+)
 from bot.scheduler import seals_tick
 from bot.settings import Settings
 
@@ -45,6 +56,10 @@ pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
 
 def move_to(clock, moment) -> None:
     clock.advance(moment - clock.now())
+
+
+def leader_contact(session, address: str) -> int:
+    return session.scalar(select(Contact.id).where(Contact.address == address))
 
 
 def brand_account(store, now, email: str = "buyer@fairthreads.example", name: str = "") -> int:
@@ -286,3 +301,31 @@ def test_verify_from_a_leader_mid_conversation_leaves_the_conversation_where_it_
     with store.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Business)) == 2
         assert session.scalar(select(Contact).where(Contact.address == stranger.address)) is None
+
+
+def test_a_request_over_a_notice_over_a_survey_keeps_everything_in_order(
+    store, clock, leader, sealer
+) -> None:
+    """A leader answering a survey is told about an action item, then asked by a brand: the
+    answer goes to the brand, then the item, then the survey goes on, still sealed at rest."""
+    business = business_id(store, leader.address)
+    brand = brand_account(store, clock.now(), name="Fair Threads")
+    with store.transaction() as session:
+        code = open_survey(session, business, clock.now(), None, "Visit").code
+    assert leader.keys(f"JOIN {code}") == ["survey.consent"]
+    assert leader.keys("1") == ["survey.question"]
+    with store.transaction() as session:
+        create_action_item(
+            session, business, "remediation", "major", "Write down piece rates",
+            clock.now().date() + timedelta(days=9), clock.now(),
+        )  # fmt: skip
+        request_links(session, brand, [business], clock.now())
+    with store.transaction() as session:
+        stored = session.get(ConversationState, leader_contact(session, leader.address))
+        assert (stored.flow, stored.step) == ("brands", "ask")
+        assert stored.data["return_to"]["flow"] == "survey"  # sealed, one level down
+        assert stored.data["return_to"]["step"] == "sealed"
+    assert leader.keys("1") == ["brands.given", "actions.item", "actions.ask"]
+    assert leader.keys("3") == ["survey.question"]  # the item later: back to the survey
+    with store.transaction() as session:
+        assert may_see(session, brand, business)
