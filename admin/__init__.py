@@ -24,6 +24,7 @@ from admin.pages import (
     account,
     assessments,
     audit_log,
+    brand,
     broadcasts,
     business,
     businesses,
@@ -32,7 +33,9 @@ from admin.pages import (
     items,
     media,
     overview,
+    public_seal,
     reports,
+    seal,
     session,
     simulator,
     staff,
@@ -52,9 +55,11 @@ def console_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX)
     for module in (
         session,
+        brand,
         overview,
         businesses,
         business,
+        seal,
         items,
         media,
         assessments,
@@ -83,6 +88,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     key = secret_key(settings)
     app.state.console_key = key
     app.include_router(console_router())
+    app.include_router(public_seal.router)  # the public seal page, outside the console
     if settings.api_docs:
         app.include_router(api_docs.router)
     app.mount(
@@ -113,7 +119,12 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
 
 def _message(request: Request, status: int, heading: str, message: str) -> Response:
     staff = current_staff(request)
-    back = (f"{PREFIX}/", "Back to the overview") if staff else (f"{PREFIX}/login", "Sign in")
+    back = (f"{PREFIX}/login", "Sign in")
+    if staff:
+        back = (
+            staff.home,
+            "Back to your vendors" if staff.can("brand") else "Back to the overview",
+        )
     return page(
         request,
         "message.html",

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -20,6 +20,11 @@ from bot import staff_sessions, two_factor
 from bot.runtime import Runtime
 
 RANK = {"viewer": 0, "staff": 1, "admin": 2}
+# Brand partners sit outside the ranks: they see their own pages (role "brand") and what any
+# signed-in person has (role "member": their account, signing out), and nothing else exists
+# for them: every other console page answers 404, as a page that is not there.
+BRAND = "brand"
+MEMBER = "member"
 CSRF_FIELD = "csrf"
 TOKEN_FIELD = "session"
 
@@ -34,8 +39,18 @@ class Staff:
     two_factor: bool = False
 
     def can(self, role: str) -> bool:
-        """True when this person's role is `role` or above it."""
+        """True when this person's role is `role` or above it; "brand" only for a brand
+        partner, "member" for anyone signed in."""
+        if role == MEMBER:
+            return True
+        if role == BRAND:
+            return self.role == BRAND
         return RANK.get(self.role, -1) >= RANK[role]
+
+    @property
+    def home(self) -> str:
+        """The page this person lands on: a brand's vendors, or the overview."""
+        return "/admin/brand" if self.role == BRAND else "/admin/"
 
 
 class SignInRequired(Exception):
@@ -118,13 +133,17 @@ def signed_in(role: str, enrolling: bool = False) -> Callable[[Request], Awaitab
 
     Raises SignInRequired without a live session, Forbidden for a lower role or a missing CSRF
     token, and EnrolmentRequired for an admin who must turn on two-factor first (unless the
-    route is part of `enrolling`).
+    route is part of `enrolling`). A brand partner on a staff page, or anyone but a brand on a
+    brand page, gets HTTPException 404 before anything else is checked: the page is not there
+    for them.
     """
 
     async def dependency(request: Request) -> Staff:
         staff = current_staff(request)
         if staff is None:
             raise SignInRequired()
+        if (role == BRAND) != (staff.role == BRAND) and role != MEMBER:
+            raise HTTPException(404)
         if not enrolling and must_enrol(request, staff):
             raise EnrolmentRequired()
         if not staff.can(role):

@@ -5,10 +5,15 @@ from typing import Annotated
 from fastapi import Depends, Path
 from starlette.datastructures import FormData
 
-from admin.auth import Staff, read_form, signed_in
+from admin.auth import BRAND, MEMBER, Staff, read_form, signed_in
 
-# Any signed-in person, even an admin who must still turn on two-factor: enrolling, signing out.
-SignedIn = Annotated[Staff, Depends(signed_in("viewer", enrolling=True))]
+# Any signed-in person (brand partners too), even an admin who must still turn on two-factor:
+# enrolling, signing out.
+SignedIn = Annotated[Staff, Depends(signed_in(MEMBER, enrolling=True))]
+# Any signed-in person, brand partners too: their own account.
+Member = Annotated[Staff, Depends(signed_in(MEMBER))]
+# A brand partner, on the pages of the businesses that let it see them.
+Brand = Annotated[Staff, Depends(signed_in(BRAND))]
 Viewer = Annotated[Staff, Depends(signed_in("viewer"))]
 Worker = Annotated[Staff, Depends(signed_in("staff"))]
 Admin = Annotated[Staff, Depends(signed_in("admin"))]

@@ -33,6 +33,7 @@ NAVIGATION = (
     ("simulator", "Simulator", "/admin/simulator", "staff"),
     ("audit", "Audit log", "/admin/audit", "viewer"),
     ("staff", "Staff", "/admin/staff", "admin"),
+    ("brand", "Your vendors", "/admin/brand", "brand"),
 )
 
 

@@ -23,11 +23,13 @@ from bot.channels.registry import describe
 from bot.channels.simulator import CHANNEL as SIM
 from bot.channels.simulator import take_pending
 from bot.cli_assessment import countries_cli, standards_cli
-from bot.cli_programme import actions_cli, assessments_cli, supply_cli
+from bot.cli_programme import actions_cli, assessments_cli, seal_cli, supply_cli
 from bot.cli_support import run_in_transaction, transaction
 from bot.clock import SystemClock
 from bot.db import Store
-from bot.demo import DEMO_ADMIN, seed_demo
+from bot.demo import DEMO_ADMIN, DEMO_BRAND, SEALED, seed_demo, seed_demo_brand
+from bot.domain.brands import parse_business_ids, request_links
+from bot.domain.seals import current_seal, seal_url
 from bot.domain.surveys import (
     MAX_DEFINITION_BYTES,
     SurveyError,
@@ -43,7 +45,7 @@ from bot.engine import Engine
 from bot.keys import KeyUnusable, secret_key, survey_key
 from bot.media.store import describe_store
 from bot.migrate import upgrade
-from bot.models import StaffUser
+from bot.models import Business, StaffUser
 from bot.phones import to_e164
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
@@ -54,6 +56,7 @@ from bot.staff import ROLES, create_staff
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 cli.add_typer(actions_cli, name="actions")
 cli.add_typer(assessments_cli, name="assessments")
+cli.add_typer(seal_cli, name="seal")
 cli.add_typer(supply_cli, name="supply")
 cli.add_typer(standards_cli, name="standards")
 cli.add_typer(countries_cli, name="countries")
@@ -209,19 +212,36 @@ def create_staff_command(
     email: Annotated[str, typer.Argument(help="The staff member's email, used to log in.")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "staff",
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+    businesses: Annotated[
+        str,
+        typer.Option(help="Brand accounts: business ids (1,2); each leader is asked to consent."),
+    ] = "",
+    organisation: Annotated[
+        str, typer.Option(help="Brand accounts: the name leaders are told.")
+    ] = "",
 ) -> None:
-    """Create a console account."""
+    """Create a console account; for a brand, ask the named businesses' leaders for consent."""
     if role not in ROLES:
         typer.echo(f"Role must be one of: {', '.join(ROLES)}.", err=True)
+        raise typer.Exit(2)
+    if businesses.strip() and role != "brand":
+        typer.echo("Only a brand account is linked to businesses (--role brand).", err=True)
         raise typer.Exit(2)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    run_in_transaction(
-        lambda session: create_staff(session, email, role, password, SystemClock().now())
-    )
+
+    def create(session: Session) -> int:
+        now = SystemClock().now()
+        ids = parse_business_ids(businesses)
+        user = create_staff(session, email, role, password, now, organisation)
+        return len(request_links(session, user.id, ids, now)) if ids else 0
+
+    asked = run_in_transaction(create)
     typer.echo(f"Created {role} account {email.strip().lower()}.")
+    if asked:
+        typer.echo(f"Asked the leaders of {asked} business(es) for consent over chat.")
 
 
 @cli.command("seed-demo")
@@ -231,14 +251,24 @@ def seed_demo_command() -> None:
     months = settings.assessment_months_after_pre_assessment
     now = SystemClock().now()
     with transaction() as session:
-        added = seed_demo(session, now, months, settings.public_base_url)
+        added = seed_demo(
+            session, now, months, settings.seal_valid_months, settings.public_base_url
+        )
         first_login = None
         if session.scalar(select(func.count()).select_from(StaffUser)) == 0:
             first_login = secrets.token_urlsafe(12)
             create_staff(session, DEMO_ADMIN, "admin", first_login, now)
+        brand_login = seed_demo_brand(session, now)
+        sealed = session.scalar(select(Business).where(Business.name == SEALED))
+        seal = current_seal(session, sealed.id) if sealed else None
+        verify = seal_url(settings.public_base_url, seal.code) if seal else ""
     typer.echo(f"Added {added} demo businesses.")
     if first_login:
         typer.echo(f"Console: sign in at /admin as {DEMO_ADMIN} with password {first_login}")
+    if brand_login:
+        typer.echo(f"Brand partner: sign in at /admin as {DEMO_BRAND} with password {brand_login}")
+    if verify:
+        typer.echo(f"{SEALED}'s seal verifies at {verify}")
 
 
 @cli.command("open-survey")

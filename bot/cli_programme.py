@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.orm import Session
 
 from bot.cli_support import run_in_transaction
 from bot.clock import SystemClock
@@ -24,6 +25,14 @@ from bot.domain.assessments import (
     record_pre_assessment,
     upcoming_assessments,
 )
+from bot.domain.seals import (
+    SealNotFound,
+    current_seal,
+    revoke_seal,
+    seal_url,
+    shown_code,
+    status_at,
+)
 from bot.domain.supply import TreeNode, supply_tree
 from bot.settings import get_settings
 
@@ -33,6 +42,7 @@ T = TypeVar("T")
 
 actions_cli = typer.Typer(no_args_is_help=True, help="Remediation and corrective-action items.")
 assessments_cli = typer.Typer(no_args_is_help=True, help="Pre-assessment, assessment and seal.")
+seal_cli = typer.Typer(no_args_is_help=True, help="The seal: show it, revoke it.")
 supply_cli = typer.Typer(no_args_is_help=True, help="Reported supply chains.")
 
 Id = Annotated[int, typer.Argument(min=1, max=MAX_ID)]
@@ -141,8 +151,44 @@ def outcome(
 def seal(business: Id) -> None:
     """Award the seal; the leader is told."""
     now = SystemClock().now()
-    name = run_in_transaction(lambda session: award_seal(session, business, now).name)
+    months = get_settings().seal_valid_months
+    name = run_in_transaction(lambda session: award_seal(session, business, now, months).name)
     typer.echo(f"Seal awarded to {name}.")
+
+
+@seal_cli.command("show")
+def seal_show(business: Id) -> None:
+    """Print the business's seal: number, code, status, validity and the public URL."""
+    now = SystemClock().now()
+
+    def show(session: Session) -> list[str]:
+        seal = current_seal(session, business)
+        if seal is None:
+            raise SealNotFound(f"Business {business} has no seal.")
+        status = status_at(seal, now)
+        reason = f" ({seal.status_reason})" if status != "active" and seal.status_reason else ""
+        return [
+            f"Number:       {seal.number}",
+            f"Code:         {shown_code(seal.code)}",
+            f"Status:       {status}{reason}",
+            f"Awarded on:   {seal.awarded_at.date().isoformat()}",
+            f"Valid until:  {seal.valid_until.date().isoformat()}",
+            f"Standards:    {seal.standards_version or '-'}",
+            f"Verify at:    {seal_url(get_settings().public_base_url, seal.code)}",
+        ]
+
+    typer.echo("\n".join(run_in_transaction(show)))
+
+
+@seal_cli.command("revoke")
+def seal_revoke(
+    business: Id,
+    reason: Annotated[str, typer.Option(help="Why, in a sentence; the leader is told.")],
+) -> None:
+    """Revoke the business's active seal with a reason; the leader is told."""
+    now = SystemClock().now()
+    number = run_in_transaction(lambda session: revoke_seal(session, business, reason, now).number)
+    typer.echo(f"Revoked seal {number}.")
 
 
 @assessments_cli.command("upcoming")

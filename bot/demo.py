@@ -1,5 +1,6 @@
 """Demo data so the console has something to show on a first run: one business per stage."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from bot.channels.simulator import CHANNEL as SIMULATOR
 from bot.documents import KINDS
 from bot.domain.actions import create_action_item
 from bot.domain.assessments import (
+    DEFAULT_SEAL_MONTHS,
     award_seal,
     hold,
     record_assessment_outcome,
@@ -20,7 +22,8 @@ from bot.domain.findings import items_from_findings, mark
 from bot.domain.reports import issue
 from bot.domain.standards import standards
 from bot.domain.supply import add_node, confirm_mapping
-from bot.models import Business, Contact
+from bot.models import BrandLink, Business, Contact, StaffUser
+from bot.staff import create_staff
 from flows.core import State
 
 # phone, language, name, place, country, how far along the programme it is
@@ -34,14 +37,22 @@ DEMO_BUSINESSES = (
 )
 DEMO_ADMIN = "admin@example.org"
 LOCAL_URL = "http://127.0.0.1:8000"
+DEMO_BRAND = "brand@example.org"
+DEMO_BRAND_NAME = "Fair Threads Collective"
+SEALED = "Golden Jute Crafts"
 ORDER = ("mapping", "pre_assessment", "remediation", "assessment", "corrective", "seal")
 
 
 def seed_demo(
-    session: Session, now: datetime, months: int = 6, public_base_url: str = LOCAL_URL
+    session: Session,
+    now: datetime,
+    months: int = 6,
+    seal_months: int = DEFAULT_SEAL_MONTHS,
+    public_base_url: str = LOCAL_URL,
 ) -> int:
-    """Registers the demo businesses that are missing; returns how many were added. Report
-    links sent to the demo leaders start with `public_base_url`."""
+    """Registers the demo businesses that are missing; returns how many were added. The last
+    one holds an active seal valid for `seal_months`, whose code verifies; report links sent to
+    the demo leaders start with `public_base_url`."""
     added = 0
     for phone, language, name, place, country, stage in DEMO_BUSINESSES:
         if session.scalar(select(Contact).where(Contact.address == phone)):
@@ -58,7 +69,7 @@ def seed_demo(
         session.flush()
         business = register_business(session, leader, name, place, country, joined)
         save_state(session, leader.id, State("menu", "main"), joined)
-        _advance(session, business, ORDER.index(stage), joined, now, months)
+        _advance(session, business, ORDER.index(stage), joined, now, months, seal_months)
         if ORDER.index(stage) >= ORDER.index("corrective"):
             for kind in KINDS:  # issued reports, as the programme hands them over
                 issue(session, business.id, kind, now, staff_id=None,
@@ -68,7 +79,13 @@ def seed_demo(
 
 
 def _advance(
-    session: Session, business: Business, depth: int, joined: datetime, now: datetime, months: int
+    session: Session,
+    business: Business,
+    depth: int,
+    joined: datetime,
+    now: datetime,
+    months: int,
+    seal_months: int = DEFAULT_SEAL_MONTHS,
 ) -> None:
     """Walks a business through the programme with the same domain functions staff use."""
     _map_supply_chain(session, business.id, joined + timedelta(days=3))
@@ -107,7 +124,29 @@ def _advance(
     record_assessment_outcome(session, assessment.id, outcome, "Demo assessment", now)
     items_from_findings(session, assessment.id, now)
     if depth != 4:
-        award_seal(session, business.id, now)
+        award_seal(session, business.id, now, seal_months)
+
+
+def seed_demo_brand(session: Session, now: datetime) -> str | None:
+    """A brand partner account linked to the sealed demo business, its leader's consent
+    given. Returns the new account's password, or None when it exists already (or the sealed
+    business is missing)."""
+    business = session.scalar(select(Business).where(Business.name == SEALED))
+    if business is None or session.scalar(select(StaffUser).where(StaffUser.email == DEMO_BRAND)):
+        return None
+    password = secrets.token_urlsafe(12)
+    brand = create_staff(session, DEMO_BRAND, "brand", password, now, DEMO_BRAND_NAME)
+    session.add(
+        BrandLink(
+            staff_id=brand.id,
+            business_id=business.id,
+            status="given",
+            requested_at=now,
+            answered_at=now,
+        )
+    )
+    session.flush()
+    return password
 
 
 def _assess(session: Session, assessment_id: int, now: datetime, partial: bool) -> None:

@@ -3,7 +3,7 @@
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +18,13 @@ from bot.db import Store
 from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
+from bot.domain.brands import consents_of
 from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
 from bot.domain.media import record_attachments
-from bot.domain.notify import queue_replies
+from bot.domain.notify import answer_address, queue_replies
 from bot.domain.redaction import queue_redaction
+from bot.domain.seals import allow_verification, verification, verification_reply
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import already_answered, open_definition, survey_questions
@@ -32,7 +34,8 @@ from bot.models import Business, Contact, InboundMessage
 from bot.phones import region_of
 from bot.sealing import Sealer, attach
 from flows.conversation import expand, is_private, question_passed, respond
-from flows.core import Facts, Message
+from flows.core import Facts, Message, Reply
+from flows.verify import VerifyRequest, verify_request
 from flows.views import ItemView, LessonView, NodeView
 from messages.render import Rendered
 
@@ -42,6 +45,9 @@ _ATTEMPTS = 3
 # Private inbound rows take a random negative id, never a number from the sequence, so neither
 # their ids nor gaps between other rows' ids count one person's messages.
 _PRIVATE_IDS = 2**31 - 1
+# Seal verifications one address may ask for per window (VERIFY_LIMIT, VERIFY_WINDOW_MINUTES).
+VERIFY_LIMIT = 20
+VERIFY_WINDOW = timedelta(hours=1)
 
 
 @dataclass
@@ -91,17 +97,29 @@ class StoreLookup:
     def next_assessment(self, business_id: int) -> datetime | None:
         return next_assessment_at(self._session, business_id)
 
+    def brand_consents(self, business_id: int) -> tuple[tuple[int, str], ...]:
+        return consents_of(self._session, business_id)
+
 
 class Engine:
     """Handles inbound messages; `sealer` holds the survey key that seals surveys in progress."""
 
     def __init__(
-        self, store: Store, clock: Clock, sealer: Sealer, ticket_response_hours: int = 24
+        self,
+        store: Store,
+        clock: Clock,
+        sealer: Sealer,
+        *,
+        verify_limit: int = VERIFY_LIMIT,
+        verify_window: timedelta = VERIFY_WINDOW,
+        ticket_response_hours: int = 24,
     ) -> None:
         self.store = store
         self.clock = clock
         self.sealer = sealer
         self.ticket_response_hours = ticket_response_hours
+        self.verify_limit = verify_limit
+        self.verify_window = verify_window
 
     def handle(self, inbound: Inbound) -> Handled:
         """Process once; a concurrent duplicate or a first-contact race is retried, then deduped.
@@ -126,6 +144,9 @@ class Engine:
         inbound = replace(inbound, text=storable(inbound.text))
         if self._seen(session, inbound):
             return Handled(duplicate=True)
+        asked = verify_request(inbound.text) if inbound.keyword is None else None
+        if asked is not None and not inbound.media:
+            return self._verify(session, inbound, asked, now)
         contact = self._contact(session, inbound, now)
         if self._seen(session, inbound):  # a concurrent delivery finished while we waited
             return Handled(duplicate=True)
@@ -158,6 +179,38 @@ class Engine:
         contact.last_inbound_at = now
         replies = queue_replies(
             session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
+        )
+        return Handled(False, replies)
+
+    def _verify(
+        self, session: Session, inbound: Inbound, asked: VerifyRequest, now: datetime
+    ) -> Handled:
+        """VERIFY <code>: answered at once in the language of the word used, from any number,
+        starting no conversation. No contact is made for an unknown number and a known one's
+        conversation is left where it was; someone who opted out hears nothing. Beyond
+        VERIFY_LIMIT per window an address hears nothing either, so codes cannot be
+        enumerated by text."""
+        known = session.scalar(select(Contact).where(Contact.address == inbound.address))
+        record = InboundMessage(
+            channel=inbound.channel,
+            provider_id=inbound.provider_id,
+            contact_id=known.id if known else None,
+            body=inbound.text,
+            media=[],
+            received_at=now,
+        )
+        session.add(record)
+        session.flush()
+        client = f"chat:{inbound.channel}:{inbound.address}"
+        allowed = allow_verification(session, client, now, self.verify_limit, self.verify_window)
+        if (known is not None and known.opted_out) or not allowed:
+            return Handled(False)
+        if not asked.code:
+            reply = Reply("seal.verify_usage")
+        else:
+            reply = verification_reply(verification(session, asked.code, now), asked.language)
+        replies = answer_address(
+            session, inbound.channel, inbound.address, asked.language, (reply,), now, record.id
         )
         return Handled(False, replies)
 

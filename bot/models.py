@@ -288,6 +288,8 @@ class StaffUser(Base):
     # The categories of the standards this person is the expert for: tickets on an item whose
     # finding falls in one of them go to them.
     expert_categories: Mapped[list[Any]] = mapped_column(default=list)
+    # A brand partner's organisation, as leaders are told it when asked for consent.
+    organisation: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class StaffSession(Base):
@@ -589,3 +591,52 @@ class TicketMessage(Base):
     media: Mapped[list[Any]] = mapped_column(default=list)  # references, as InboundMessage.media
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime]
+
+
+class Seal(Base):
+    """A seal as issued: its number, the public code anyone can check it with, when it was
+    awarded and until when it holds, the standards it was assessed against, and its status
+    (active, expired, revoked with a reason). Never edited but for its status; a business
+    earns a new seal as a new row. `Business.seal_awarded_at` mirrors the active seal."""
+
+    __tablename__ = "seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    awarded_at: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    standards_version: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|expired|revoked
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_changed_at: Mapped[datetime | None]
+    # The re-assessment scheduled before it expires.
+    reassessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+
+
+class BrandLink(Base):
+    """A brand partner's request to see a business, and its leader's answer: asked, given,
+    declined or withdrawn. The brand sees the business only while consent is given."""
+
+    __tablename__ = "brand_links"
+    __table_args__ = (UniqueConstraint("staff_id", "business_id", name="uq_brand_link_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="asked")
+    requested_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+
+class VerifyCounter(Base):
+    """Seal verifications by one client (a keyed hash of its address) in the current window,
+    so codes cannot be enumerated. See bot/domain/seals.py for the policy."""
+
+    __tablename__ = "verify_counters"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)

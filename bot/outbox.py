@@ -477,7 +477,13 @@ def withheld(row: Row[Any], contact: Row[Any]) -> bool:
 
 
 def outgoing(row: Row[Any], contact: Row[Any] | None) -> Outgoing:
+    """The row as a provider sends it. A direct answer to someone with no contact (a seal
+    verification from an unknown number) answers a message that just came, so its own time
+    stands for the last inbound one (WhatsApp's 24-hour window is open)."""
     on_this_channel = contact is not None and contact.channel == row.channel
+    last_inbound = contact.last_inbound_at if on_this_channel and contact else None
+    if contact is None and row.contact_id is None and row.inbound_id is not None:
+        last_inbound = row.created_at
     return Outgoing(
         id=row.id,
         channel=row.channel,
@@ -485,7 +491,7 @@ def outgoing(row: Row[Any], contact: Row[Any] | None) -> Outgoing:
         body=row.body,
         buttons=tuple((str(label), str(data)) for label, data in row.buttons),
         document_url=row.document_url,
-        last_inbound_at=contact.last_inbound_at if on_this_channel and contact else None,
+        last_inbound_at=last_inbound,
     )
 
 

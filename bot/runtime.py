@@ -2,6 +2,7 @@
 once and passed along."""
 
 import threading
+from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.db import Store
@@ -20,7 +21,12 @@ class Runtime:
         # The survey key (kept outside the database) seals surveys in progress and the pool.
         self.sealer = Sealer.from_settings(self.settings)
         self.engine = Engine(
-            self.store, self.clock, self.sealer, self.settings.ticket_response_hours
+            self.store,
+            self.clock,
+            self.sealer,
+            verify_limit=self.settings.verify_limit,
+            verify_window=timedelta(minutes=self.settings.verify_window_minutes),
+            ticket_response_hours=self.settings.ticket_response_hours,
         )
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()

@@ -18,7 +18,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.capabilities import capabilities_of
 from bot.channels.provider import Accepted, Failed, Redacting, Result
 from bot.channels.registry import paced_channels
-from bot.domain import redaction
+from bot.domain import redaction, seals
+from bot.domain.assessments import plan_reassessments
 from bot.domain.broadcasts import expand_next_chunk
 from bot.domain.reminders import fire_due
 from bot.domain.surveys import (
@@ -107,6 +108,20 @@ def redact_due(runtime: Runtime) -> int:
     return sum(isinstance(result, Accepted) for _, result in results)
 
 
+def seals_tick(runtime: Runtime) -> tuple[int, int]:
+    """Schedule the re-assessment of seals ending within SEAL_REASSESSMENT_DAYS_BEFORE, then
+    record as expired the seals whose validity has ended (leaders told), and forget the
+    verification counters of clients whose window has ended; returns how many seals were
+    scheduled and expired."""
+    now, settings = runtime.clock.now(), runtime.settings
+    window = timedelta(minutes=settings.verify_window_minutes)
+    with runtime.store.transaction() as session:
+        scheduled = plan_reassessments(session, now, settings.seal_reassessment_days_before)
+        expired = seals.expire_due(session, now)
+        seals.forget_verification_counters(session, now, window)
+    return len(scheduled), len(expired)
+
+
 def fetch_media_tick(runtime: Runtime) -> FetchReport:
     """Fetch, check and store every file people sent that is due; see bot.media.fetching."""
     return fetch_due(runtime.store, runtime.media, runtime.clock.now(), runtime.stopping)
@@ -136,6 +151,7 @@ def ticks() -> list[Tick]:
         Tick("redactions.run", redact_due, 60),
         Tick("broadcasts.expand", expand_broadcasts_tick, 2),
         Tick("reminders.fire_due", fire_due_reminders, 60),
+        Tick("seals.renew_and_expire", seals_tick, 3600),
         Tick("media.fetch", fetch_media_tick, 10),
         Tick("media.expire", expire_media_tick, 3600),
         Tick("tickets.email", email_tickets_tick, 30),

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = ""
     smtp_starttls: bool = True
+    # How long a seal holds after it is awarded, and how many days before it ends the
+    # re-assessment is scheduled (halfway through that lead; see bot/domain/assessments.py).
+    seal_valid_months: int = Field(24, ge=1, le=120)
+    seal_reassessment_days_before: int = Field(120, ge=2, le=3650)
+    # Seal verifications one client (a web address, a phone number) may make per window, so
+    # codes cannot be enumerated; beyond it the page answers 429 and chat stays silent.
+    verify_limit: int = Field(20, ge=1, le=100_000)
+    verify_window_minutes: int = Field(60, ge=1, le=10_080)
     # A survey left unanswered this long ends; the answers given so far leave the conversation.
     survey_idle_hours: float = Field(24.0, gt=0)
     # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.

@@ -16,7 +16,8 @@ from bot import staff_sessions, two_factor
 from bot.domain.errors import Invalid
 from bot.models import StaffUser
 
-ROLES = ("admin", "staff", "viewer")
+ROLES = ("admin", "staff", "viewer", "brand")
+MAX_ORGANISATION = 60  # a brand's name goes into an SMS asking for consent
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
@@ -28,13 +29,23 @@ class StaffError(Invalid):
 
 
 def create_staff(
-    session: Session, email: str, role: str, password: str, now: datetime
+    session: Session,
+    email: str,
+    role: str,
+    password: str,
+    now: datetime,
+    organisation: str = "",
 ) -> StaffUser:
     """Add a console account; the email is kept lower-case, the password only as its hash.
+    `organisation` is a brand's name as leaders are told it (up to MAX_ORGANISATION printable
+    characters; the email's domain when empty).
 
-    Raises StaffError for a malformed email, an unknown role, a password of the wrong length or
-    an email that already has an account.
+    Raises StaffError for a malformed email, an unknown role, a password of the wrong length,
+    an organisation out of shape or an email that already has an account.
     """
+    organisation = " ".join(organisation.split()) if isinstance(organisation, str) else "?"
+    if len(organisation) > MAX_ORGANISATION or not organisation.isprintable():
+        raise StaffError(f"The organisation must be up to {MAX_ORGANISATION} printable characters.")
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise StaffError(f"'{email[:80]}' is not an email address.")
@@ -43,7 +54,13 @@ def create_staff(
     _check_password(password)
     if session.scalar(select(StaffUser).where(StaffUser.email == email)):
         raise StaffError(f"A staff account for {email} already exists.")
-    user = StaffUser(email=email, role=role, password_hash=_hasher.hash(password), created_at=now)
+    user = StaffUser(
+        email=email,
+        role=role,
+        password_hash=_hasher.hash(password),
+        created_at=now,
+        organisation=organisation,
+    )
     session.add(user)
     session.flush()
     return user

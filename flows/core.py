@@ -80,6 +80,10 @@ class Lookup(Protocol):
 
     def next_assessment(self, business_id: int) -> datetime | None: ...
 
+    def brand_consents(self, business_id: int) -> tuple[tuple[int, str], ...]:
+        """The brands that may see the business now: (link id, brand name), oldest first."""
+        ...
+
 
 @dataclass(frozen=True)
 class Effect:

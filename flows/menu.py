@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flows import actions, supply, training
+from flows import actions, brands, supply, training
 from flows.core import Facts, Lookup, Message, Option, Outcome, Reply, State, choice, enter
 from flows.keywords import change_language, help_reply
 from messages.dates import date_text
@@ -19,6 +19,7 @@ _CHOICES = (
     "language",
     "talk",
     "help",
+    "brands",
 )
 _OPTIONS = tuple(Option(f"menu.{name}") for name in _CHOICES)
 
@@ -53,11 +54,13 @@ class Menu:
             return Outcome(
                 (Reply(f"stage.{stage}", {"business": facts.business_name or ""}),), state
             )
+        if chosen == "brands":
+            return brands.show_list(facts, lookup)
         if chosen == "language":
             return change_language(state, facts)
         if chosen == "talk":
             return enter("ticket")
-        return Outcome((help_reply(),), state)
+        return Outcome((help_reply(),), state)  # help
 
 
 def _assessment_date(facts: Facts, lookup: Lookup) -> Reply:

@@ -1,6 +1,7 @@
 """Flows by name, so a stored state can find the code that continues it."""
 
 from flows.actions import Actions
+from flows.brands import Brands
 from flows.core import Flow
 from flows.menu import Menu
 from flows.onboarding import Onboarding
@@ -11,7 +12,16 @@ from flows.training import Training
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
-    for flow in (Onboarding(), Menu(), Survey(), Supply(), Training(), Actions(), Tickets())
+    for flow in (
+        Onboarding(),
+        Menu(),
+        Survey(),
+        Supply(),
+        Training(),
+        Actions(),
+        Tickets(),
+        Brands(),
+    )
 }
 
 

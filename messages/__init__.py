@@ -52,6 +52,16 @@ def keyword_words(language: str) -> dict[str, tuple[str, ...]]:
     return {name: (*shared.get(name, ()), *table.get(name, ())) for name in KEYWORDS}
 
 
+@cache
+def verify_words(language: str) -> tuple[str, ...]:
+    """The words that ask to verify a seal in a language (`[verify] words` in its
+    catalogue), as listed; `flows.verify` reads typed text against them."""
+    words: list[str] = []
+    for loaded in _files(language):
+        words.extend(loaded.get("verify", {}).get("words", []))
+    return tuple(words)
+
+
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 

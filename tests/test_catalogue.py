@@ -66,6 +66,30 @@ SAMPLE_PARAMS.update(
         "worker group, home-based ones too, by Monday 2 March.",
     }
 )
+# Brand partners and the seal: a brand's name as long as an organisation may be, a revocation
+# reason as long as staff may write (bot.domain.seals.MAX_REASON), a seal's number.
+SAMPLE_PARAMS.update(
+    {
+        "brand": "Maison Artisanale des Tisserands & Brodeuses du Sud (Europe)",
+        "reason": "A child under the minimum working age was found at a home worker group, March.",
+        "seal": "EH-2026-00042",
+        "until": "30 September 2028",
+    }
+)
+BUDGETS.update(
+    {
+        key: 3
+        for key in (
+            "brands.ask",
+            "brands.given",
+            "seal.revoked",
+            "seal.expired",
+            "seal.verify_active",
+            "seal.verify_expired",
+            "seal.verify_revoked",
+        )
+    }
+)
 # Texts carrying a business name and its next step, an entry's details or an item's whole
 # description: in Hindi (and in Spanish or French with accents) they are UCS-2.
 BUDGETS.update(

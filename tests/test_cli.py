@@ -3,13 +3,17 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.demo import DEMO_BRAND
+from bot.domain.brands import may_see
+from bot.domain.seals import verification
 from bot.domain.stage import stage_of
 from bot.domain.supply import supply_tree
-from bot.models import Business, Report, StaffUser
+from bot.models import BrandLink, Business, OutboundMessage, Report, StaffUser
 from bot.staff import password_matches
 
 
@@ -91,6 +95,56 @@ def test_create_staff_rejects_bad_input_with_a_clear_message(
         assert session.scalar(select(func.count()).select_from(StaffUser)) == 0
 
 
+def test_create_staff_makes_a_brand_and_asks_the_named_businesses(store, migrated) -> None:
+    ids = []
+    for number in range(2):
+        script = f"hi\n1\n1\n1\nWeavers {number}\nJaipur\nIndia\n1\n"
+        assert (
+            run(migrated, "chat", "--phone", f"+9198123400{number}0", stdin=script).returncode == 0
+        )
+    with store.transaction() as session:
+        ids = [str(i) for i in session.scalars(select(Business.id).order_by(Business.id))]
+    for args, message in (
+        (["--businesses", "1;2"], "not a business id"),
+        (["--businesses", "99999"], "no business 99999"),
+        (["--businesses", ids[0], "--role", "staff"], "Only a brand account"),
+        (["--businesses", ids[0], "--organisation", "x" * 61], "organisation"),
+    ):
+        result = run(
+            migrated,
+            "create-staff",
+            "buyer@fairthreads.example",
+            "--password-stdin",
+            *(args if "--role" in args else ["--role", "brand", *args]),
+            stdin="a long enough password\n",
+        )
+        assert result.returncode in (1, 2) and message in result.stderr, result.stderr
+    with store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(StaffUser)) == 0
+    made = run(
+        migrated,
+        "create-staff",
+        "buyer@fairthreads.example",
+        "--role",
+        "brand",
+        "--businesses",
+        ",".join(ids),
+        "--organisation",
+        "Fair Threads",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Asked the leaders of 2 business(es) for consent" in made.stdout
+    with store.transaction() as session:
+        asked = session.scalars(
+            select(OutboundMessage.body).where(OutboundMessage.message_key == "brands.ask")
+        ).all()
+        assert len(asked) == 2 and all(body.startswith("Fair Threads asks") for body in asked)
+        statuses = session.scalars(select(BrandLink.status)).all()
+        assert statuses == ["asked", "asked"]
+
+
 def test_seed_demo_adds_one_business_per_stage_once_and_a_first_login(store, migrated) -> None:
     first = run(migrated, "seed-demo")
     assert "Added 6 demo businesses" in first.stdout
@@ -120,6 +174,16 @@ def test_seed_demo_adds_one_business_per_stage_once_and_a_first_login(store, mig
         for business in businesses[4:]
         for kind in ("pre_assessment", "assessment", "corrective_plan")
     }
+    # The sealed business's seal verifies, and a brand partner sees it with consent given.
+    url = first.stdout.split("seal verifies at ")[1].split()[0]
+    brand_password = first.stdout.split(f"{DEMO_BRAND} with password ")[1].split()[0]
+    with store.transaction() as session:
+        sealed = businesses[-1]
+        found = verification(session, url.rsplit("/", 1)[1], datetime.now(UTC).replace(tzinfo=None))
+        assert (found.business, found.status) == (sealed.name, "active")
+        brand = session.scalar(select(StaffUser).where(StaffUser.role == "brand"))
+        assert brand.email == DEMO_BRAND and password_matches(brand, brand_password)
+        assert may_see(session, brand.id, sealed.id)
 
 
 def supply_tree_depths(store, business_id: int) -> set[int]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.domain.surveys import default_definition
-from flows import actions, supply, training
+from flows import actions, brands, supply, training
 from flows.answers import clean, counts, fold, free_text, number, says
 from flows.conversation import respond
 from flows.core import Facts, Message, Outcome, State, choice
@@ -64,6 +64,9 @@ class Lookup:
     def next_assessment(self, business_id: int) -> datetime | None:
         return datetime(2026, 9, 30, 10, tzinfo=UTC)
 
+    def brand_consents(self, business_id: int) -> tuple[tuple[int, str], ...]:
+        return ((31, "Fair Threads"), (32, "Maison Artisane")) if business_id == 1 else ()
+
 
 LOOKUP = Lookup()
 NEWCOMER = Facts()
@@ -113,6 +116,14 @@ def item_in_focus(_: Facts) -> State:
     return actions.focus(MENU, ITEMS[0])
 
 
+def brand_list(facts: Facts) -> State:
+    return brands.show_list(facts, LOOKUP).state
+
+
+def brand_asks(_: Facts) -> State:
+    return brands.focus(MENU, 31, "Fair Threads")
+
+
 def survey_consent(facts: Facts) -> State:
     return Survey().start(facts, {"code": "4821"}).state
 
@@ -159,7 +170,9 @@ MAIN_MENU = (
     "onboarding.choose_language",
     "ticket.ask",
     "keyword.help",
+    "brands.list",
 )
+NUMBERS = [str(number) for number in range(1, len(MAIN_MENU) + 1)]
 ROWS = (
     # Onboarding: a numbered choice, a language's name or code, free text, a country, a code.
     *rows(
@@ -228,7 +241,13 @@ ROWS = (
         ("9999", "worker.code_unknown"),
     ),
     # The main menu: every numbered choice.
-    *rows("menu.main", LEADER, at("menu", "main"), (), *zip("123456789", MAIN_MENU, strict=True)),
+    *rows(
+        "menu.main",
+        LEADER,
+        at("menu", "main"),
+        (),
+        *zip(map(str, range(1, 11)), MAIN_MENU, strict=True),
+    ),
     # Supply-chain mapping: free text, counts, numbered lists and payment words.
     *rows("supply.name", LEADER, adding, (), ("Ravi Weavers", "supply.ask_place"), stored=True),
     *rows("supply.name", LEADER, adding, (), ("रवि बुनकर", "supply.ask_place"), stored=True),
@@ -388,6 +407,9 @@ ROWS = (
         ("Paid all 12 workers on Friday", "actions.note_saved"),
         stored=True,
     ),
+    # Brand partners: yes or no to a request, and a numbered list to withdraw consent.
+    *rows("brands.ask", LEADER, brand_asks, (), ("1", "brands.given"), ("2", "brands.declined")),
+    *rows("brands.list", LEADER, brand_list, (), ("2", "brands.withdrawn"), ("3", "menu.main")),
     # The anonymous survey: consent, numbered answers, and 0 or the skip word to skip.
     *rows(
         "survey.consent",
@@ -449,7 +471,7 @@ _HANDLED_AS = {
     ("supply", "text"): ("name", "place", "process"),
     ("survey", "answer"): ("question",),
 }
-_STEP_METHODS = {"menu": ("main",), "actions": ("list", "item")}
+_STEP_METHODS = {"menu": ("main",), "actions": ("list", "item"), "brands": ("ask",)}
 
 
 def steps_that_read_input() -> set[str]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from admin.audit import record
 from admin.auth import Staff, client_address, must_enrol, runtime_of, start_session
-from admin.deps import Form, SignedIn, Viewer
+from admin.deps import Form, Member, SignedIn
 from admin.forms import Fields
 from admin.web import done, page
 from bot import signin, two_factor
@@ -115,12 +115,12 @@ def _change(
 
 
 @router.get("/account")
-def account_page(request: Request, staff: Viewer) -> HTMLResponse:
+def account_page(request: Request, staff: Member) -> HTMLResponse:
     return _account_page(request, staff)
 
 
 @router.post("/account/password", response_model=None)
-def password(request: Request, staff: Viewer, form: Form) -> HTMLResponse | RedirectResponse:
+def password(request: Request, staff: Member, form: Form) -> HTMLResponse | RedirectResponse:
     fields = Fields(form)
     new = fields.raw("password")
     if new != fields.raw("confirm"):
@@ -156,7 +156,7 @@ def turn_on(request: Request, staff: SignedIn, form: Form) -> HTMLResponse | Red
 
 
 @router.post("/account/two-factor/off", response_model=None)
-def turn_off(request: Request, staff: Viewer, form: Form) -> HTMLResponse | RedirectResponse:
+def turn_off(request: Request, staff: Member, form: Form) -> HTMLResponse | RedirectResponse:
     if runtime_of(request).settings.require_admin_totp and staff.role == "admin":
         errors = ["Administrators must use two-factor sign-in here; it cannot be turned off."]
         return _two_factor_page(request, staff, 400, errors)

@@ -96,7 +96,8 @@ def outcome(request: Request, assessment_id: Id, staff: Worker, form: Form) -> R
 def seal(request: Request, business_id: Id, staff: Worker) -> Response:
 
     def award(session: Session, now: datetime) -> Done:
-        name = award_seal(session, business_id, now).name
+        months = runtime_of(request).settings.seal_valid_months
+        name = award_seal(session, business_id, now, months).name
         target, url = f"business {business_id}", _section(business_id)
         return Done("seal.award", target, url, f"Seal awarded to {name}.")
 

@@ -19,6 +19,7 @@ from bot.domain.assessments import review_of
 from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.media import FileView, files_by_reference, files_of_messages
 from bot.domain.reports import SLUGS, issued, openings
+from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_at
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
 from bot.domain.training import checklist_answers
@@ -40,6 +41,7 @@ REPORT_KINDS = (
     ("assessment", "Assessment report"),
     ("corrective-plan", "Corrective action plan"),
 )
+REPORT_NAMES = {SLUGS[slug]: name for slug, name in REPORT_KINDS}
 LOG_LENGTH = 100
 
 
@@ -181,7 +183,15 @@ def business_page(
                 .order_by(Survey.opened_at.desc())
             ).all(),
             "log": conversation(session, leader),
+            "seals": seals_of(session, business_id),
         }
+        latest = values["seals"][0] if values["seals"] else None
+        values["seal"] = latest
+        values["seal_status"] = status_at(latest, runtime.clock.now()) if latest else None
+        values["seal_url"] = (
+            seal_url(runtime.settings.public_base_url, latest.code) if latest else ""
+        )
+        values["seal_code"] = shown_code(latest.code) if latest else ""
     context.setdefault("typed", {})
     return page(
         request,
@@ -193,7 +203,8 @@ def business_page(
         default_months=runtime.settings.assessment_months_after_pre_assessment,
         max_description=MAX_DESCRIPTION,
         report_kinds=REPORT_KINDS,
-        report_names=dict(zip(SLUGS.values(), (name for _, name in REPORT_KINDS), strict=True)),
+        report_names=REPORT_NAMES,
+        max_reason=MAX_REASON,
         **values,
         **context,
     )

@@ -16,10 +16,11 @@ from admin.web import page
 from bot.domain.actions import overdue_items
 from bot.domain.assessments import upcoming_assessments
 from bot.domain.findings import programme_findings
+from bot.domain.seals import ending_seals
 from bot.domain.stage import STAGES, stage_of
 from bot.domain.standards import standards
 from bot.domain.tickets import inbox
-from bot.models import Business, InboundMessage, OutboundMessage
+from bot.models import Assessment, Business, InboundMessage, OutboundMessage
 
 router = APIRouter()
 DAYS = 14
@@ -60,6 +61,11 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         overdue = overdue_items(session, now)
         upcoming = upcoming_assessments(session, now, within_days=UPCOMING_DAYS)
         names = dict(session.execute(select(Business.id, Business.name)).all())
+        lead = runtime.settings.seal_reassessment_days_before
+        ending = [
+            (seal, session.get(Assessment, seal.reassessment_id) if seal.reassessment_id else None)
+            for seal in ending_seals(session, now, lead)[:LISTED]
+        ]
         days, inbound, outbound = traffic(session, now.date())
         found = programme_findings(session)
         tickets = inbox(session, now, runtime.settings.ticket_response_hours)
@@ -118,6 +124,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         upcoming=upcoming[:LISTED],
         upcoming_count=len(upcoming),
         upcoming_days=UPCOMING_DAYS,
+        ending=ending,
+        ending_days=lead,
         names=names,
         today=now.date(),
         failed_this_week=failed_this_week or 0,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admin.audit import record
-from admin.auth import check_csrf, client_address, end_session, runtime_of, start_session
+from admin.auth import BRAND, check_csrf, client_address, end_session, runtime_of, start_session
 from admin.deps import Form, SignedIn
 from admin.forms import Fields
 from admin.web import page
@@ -62,6 +62,8 @@ def login(request: Request, form: Form) -> HTMLResponse | RedirectResponse:
             email=email,
             next=target,
         )
+    if outcome.user.role == BRAND and not target.startswith("/admin/brand"):
+        target = "/admin/brand"  # nothing else in the console is there for a brand
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         signin.DEVICE_COOKIE,

@@ -9,15 +9,17 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin.auth import Staff, runtime_of
+from admin.auth import BRAND, Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id
 from admin.forms import Fields
 from admin.web import page
 from bot import signin, staff_sessions
+from bot.domain.brands import BrandError, links_of, parse_business_ids, request_links
 from bot.domain.standards import standards
 from bot.models import StaffUser
 from bot.staff import (
+    MAX_ORGANISATION,
     MAX_PASSWORD,
     MIN_PASSWORD,
     ROLES,
@@ -30,7 +32,7 @@ from bot.staff import (
 
 router = APIRouter()
 ROLE_CHOICES = {role: role for role in ROLES}
-_TYPED = {"email": "", "role": "staff"}
+_TYPED = {"email": "", "role": "staff", "organisation": "", "businesses": ""}
 
 
 def _page(
@@ -42,6 +44,14 @@ def _page(
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
         sessions = staff_sessions.open_counts(session, now)
         failures = signin.recent_failures(session, (user.email for user in accounts), now)
+        links = {
+            user.id: [
+                (link.status, business.id, business.name)
+                for link, business in links_of(session, user.id)
+            ]
+            for user in accounts
+            if user.role == BRAND
+        }
     context.setdefault("typed", _TYPED)
     return page(
         request,
@@ -52,8 +62,10 @@ def _page(
         accounts=accounts,
         sessions=sessions,
         failures=failures,
+        links=links,
         roles=ROLES,
         categories=[(category.code, category.name) for category in standards().categories],
+        max_organisation=MAX_ORGANISATION,
         min_password=MIN_PASSWORD,
         max_password=MAX_PASSWORD,
         **context,
@@ -78,16 +90,53 @@ def create_account(request: Request, staff: Admin, form: Form) -> Response:
     email = fields.text("email", "Email", 254)
     role = fields.choice("role", "Role", ROLE_CHOICES)
     password = fields.raw("password")
-    typed = {"email": email, "role": role or "staff"}
+    organisation = fields.text("organisation", "Organisation", MAX_ORGANISATION, required=False)
+    typed_ids = fields.text("businesses", "Businesses", 1000, required=False)
+    typed = {
+        "email": email,
+        "role": role or "staff",
+        "organisation": organisation,
+        "businesses": typed_ids,
+    }
+    if typed_ids and role != BRAND:
+        fields.errors.append("Only a brand account is linked to businesses.")
     if fields.errors:
         return _page(request, staff, 400, errors=fields.errors, typed=typed)
 
     def create(session: Session, now: datetime) -> Done:
-        user = create_staff(session, email, role, password, now)
+        ids = parse_business_ids(typed_ids)
+        user = create_staff(session, email, role, password, now, organisation)
+        asked = request_links(session, user.id, ids, now) if ids else []
         notice = f"Created the {role} account {user.email}."
-        return Done("staff.create", user.email, "/admin/staff", notice, {"role": role})
+        if asked:
+            notice += f" The leaders of {len(asked)} business(es) are asked for consent."
+        detail: dict[str, object] = {"role": role}
+        if asked:
+            detail["businesses"] = [link.business_id for link in asked]
+        return Done("staff.create", user.email, "/admin/staff", notice, detail)
 
     return staff_action(request, staff, create, _refusal(request, staff, typed))
+
+
+@router.post("/staff/{staff_id}/businesses", response_model=None)
+def ask_for_businesses(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
+    """Name more businesses for a brand account: their leaders are asked for consent."""
+    fields = Fields(form)
+    typed_ids = fields.text("businesses", "Businesses", 1000)
+    if fields.errors:
+        return _page(request, staff, 400, errors=fields.errors)
+
+    def ask(session: Session, now: datetime) -> Done:
+        ids = parse_business_ids(typed_ids)
+        if not ids:
+            raise BrandError("Name at least one business id, like 1,2.")
+        user = account(session, staff_id)
+        asked = request_links(session, user.id, ids, now)
+        notice = f"Asked the leaders of {len(asked)} business(es) to let {user.email} see them."
+        detail = {"businesses": [link.business_id for link in asked]}
+        return Done("brand.request", user.email, "/admin/staff", notice, detail)
+
+    return staff_action(request, staff, ask, _refusal(request, staff))
 
 
 @router.post("/staff/{staff_id}/role", response_model=None)

@@ -4,15 +4,27 @@ Importing the package imports every domain module, so every effect handler (`@ha
 every reminder sender (`@sends`) is registered before anything can ask for one.
 """
 
-from bot.domain import actions, assessments, business, supply, surveys, tickets, training
+from bot.domain import (
+    actions,
+    assessments,
+    brands,
+    business,
+    seals,
+    supply,
+    surveys,
+    tickets,
+    training,
+)
 from bot.domain.effects import apply_effect, handles
 
 __all__ = [
     "actions",
     "apply_effect",
     "assessments",
+    "brands",
     "business",
     "handles",
+    "seals",
     "supply",
     "surveys",
     "tickets",

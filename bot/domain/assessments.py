@@ -17,7 +17,8 @@ from bot.domain.errors import Invalid, NotFound
 from bot.domain.findings import implied, unmarked
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
-from bot.models import ActionItem, Assessment, Business, Contact, Reminder
+from bot.domain.seals import current_seal, issue_seal
+from bot.models import ActionItem, Assessment, Business, Contact, Reminder, Seal
 from flows.core import Reply
 from messages.dates import date_text
 
@@ -29,6 +30,7 @@ REMINDER_HOUR = 9  # UTC, on the reminder's day
 REMINDERS = ("assessment_month", "assessment_week", "assessment_day")
 MAX_REASON = 500
 FORMAL = Assessment.kind == "assessment"
+DEFAULT_SEAL_MONTHS = 24  # SEAL_VALID_MONTHS
 
 
 class AssessmentError(Invalid):
@@ -107,6 +109,38 @@ def schedule_reassessment(
     _plan(session, assessment, now)
     _tell(session, business, "assessment.scheduled", now, date=on)
     return assessment
+
+
+def plan_reassessments(session: Session, now: datetime, days_before: int) -> list[Assessment]:
+    """Schedule the re-assessment of every active seal that ends within `days_before` days (or
+    has ended without one): halfway through that lead, never in the past. The leader is told
+    and reminded a month, a week and a day before (as for any assessment), and staff see it
+    among the upcoming assessments. A business with an assessment already pending keeps it.
+    Returns the assessments scheduled."""
+    if type(days_before) is not int or not 1 <= days_before <= MAX_WITHIN_DAYS:
+        raise AssessmentError(f"The days before expiry must be 1 to {MAX_WITHIN_DAYS}.")
+    due = session.scalars(
+        select(Seal)
+        .where(
+            Seal.status == "active",
+            Seal.reassessment_id.is_(None),
+            Seal.valid_until <= now + timedelta(days=days_before),
+        )
+        .order_by(Seal.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    scheduled = []
+    for seal in due:
+        pending = _pending(session, seal.business_id)
+        if pending is None:
+            halfway = (seal.valid_until - timedelta(days=days_before // 2)).date()
+            pending = schedule_reassessment(
+                session, seal.business_id, max(now.date(), halfway), now
+            )
+            scheduled.append(pending)
+        seal.reassessment_id = pending.id
+    session.flush()
+    return scheduled
 
 
 def hold(session: Session, assessment_id: int, held_on: date, now: datetime) -> Assessment:
@@ -237,8 +271,16 @@ def _assessment(session: Session, assessment_id: int) -> Assessment:
     return assessment
 
 
-def award_seal(session: Session, business_id: int, now: datetime) -> Business:
-    """Award the seal after a passed assessment, or once every corrective item is verified."""
+def award_seal(
+    session: Session, business_id: int, now: datetime, valid_months: int = DEFAULT_SEAL_MONTHS
+) -> Business:
+    """Award the seal after a passed assessment, or once every corrective item is verified: a
+    seal record (bot/domain/seals.py) valid for `valid_months`, numbered, with its public
+    verification code and the assessment's standards version; the leader is told.
+
+    Raises AssessmentError while the business holds an active seal, before any outcome, when
+    the latest outcome is not newer than the last seal, or with corrective items unverified.
+    """
     business = _business(session, business_id)
     if business.seal_awarded_at is not None:
         raise AssessmentError(f"{business.name} was already awarded the seal.")
@@ -250,6 +292,11 @@ def award_seal(session: Session, business_id: int, now: datetime) -> Business:
     )
     if latest is None:
         raise AssessmentError("Record the assessment outcome before awarding the seal.")
+    previous = current_seal(session, business_id)
+    if previous is not None and (latest.outcome_at or now) <= previous.awarded_at:
+        raise AssessmentError(
+            "The last seal was awarded on this assessment; record a re-assessment first."
+        )
     if latest.outcome != "pass":
         statuses = list(
             session.scalars(
@@ -265,7 +312,7 @@ def award_seal(session: Session, business_id: int, now: datetime) -> Business:
         waiting = sum(status != "verified" for status in statuses)
         if waiting:
             raise AssessmentError(f"{waiting} corrective action item(s) are not verified yet.")
-    business.seal_awarded_at = now
+    issue_seal(session, business, now, valid_months, latest.standards_version or "", latest.id)
     _tell(session, business, "assessment.seal", now, business=business.name)
     return business
 

@@ -79,6 +79,41 @@ def queue_replies(
     return queued
 
 
+def answer_address(
+    session: Session,
+    channel: str,
+    address: str,
+    language: str | None,
+    replies: Iterable[Reply],
+    now: datetime,
+    inbound_id: int,
+) -> list[Rendered]:
+    """Queue direct answers to a message from an address that may have no contact (a seal
+    verification from anyone): no contact row is needed or made, and the answers carry no
+    buttons. Returns them as rendered. Raises LookupError for a channel nobody runs."""
+    capabilities = capabilities_of(channel)
+    answered = capabilities.answers_in_response
+    queued = []
+    for reply in replies:
+        rendered = render(language, reply, buttons=False)
+        session.add(
+            OutboundMessage(
+                contact_id=None,
+                inbound_id=inbound_id,
+                channel=channel,
+                address=address,
+                message_key=reply.key,
+                body=rendered.body,
+                buttons=[],
+                next_attempt_at=now,
+                created_at=now,
+                **({"status": "sent", "sent_at": now} if answered else {}),
+            )
+        )
+        queued.append(rendered)
+    return queued
+
+
 def notify(
     session: Session,
     contact: Contact,

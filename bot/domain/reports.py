@@ -327,6 +327,12 @@ def latest(session: Session, business_id: int, kind: str) -> Report | None:
     )
 
 
+def latest_issued(session: Session, business_id: int) -> list[Report]:
+    """The latest issued version of each of the business's reports, in the programme's order."""
+    found = (latest(session, business_id, kind) for kind in KINDS)
+    return [report for report in found if report is not None]
+
+
 def issued(session: Session, business_id: int) -> list[Report]:
     """Every issued version of the business's reports, newest first (without loading PDFs)."""
     return list(

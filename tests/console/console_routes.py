@@ -7,12 +7,17 @@ added without saying who may use it.
 from datetime import date, timedelta
 
 PUBLIC = "public"
+MEMBER = "member"  # anyone signed in, brand partners too: their account, signing out
+BRAND = "brand"  # brand partners only; everyone else gets 404
 
-# (method, path) -> least role: public, viewer, staff or admin.
+# (method, path) -> least role: public, member, viewer, staff or admin; or brand.
 ROUTES = {
     ("GET", "/admin/login"): PUBLIC,
     ("POST", "/admin/login"): PUBLIC,
-    ("POST", "/admin/logout"): "viewer",
+    ("POST", "/admin/logout"): MEMBER,
+    ("GET", "/admin/brand"): BRAND,
+    ("GET", "/admin/brand/businesses/{business_id}"): BRAND,
+    ("GET", "/admin/brand/businesses/{business_id}/reports/{report}"): BRAND,
     ("GET", "/admin/"): "viewer",
     ("GET", "/admin/businesses"): "viewer",
     ("GET", "/admin/businesses/{business_id}"): "viewer",
@@ -34,6 +39,9 @@ ROUTES = {
     ("POST", "/admin/tickets/{ticket_id}/assign"): "staff",
     ("POST", "/admin/tickets/{ticket_id}/close"): "staff",
     ("POST", "/admin/staff/{staff_id}/expert"): "admin",
+    ("GET", "/admin/businesses/{business_id}/seal.svg"): "viewer",
+    ("GET", "/admin/businesses/{business_id}/seal.png"): "viewer",
+    ("POST", "/admin/businesses/{business_id}/seal/revoke"): "staff",
     ("GET", "/admin/assessments/{assessment_id}"): "viewer",
     ("POST", "/admin/assessments/{assessment_id}/held"): "staff",
     ("POST", "/admin/assessments/{assessment_id}/findings/{code}"): "staff",
@@ -61,16 +69,17 @@ ROUTES = {
     ("GET", "/admin/staff"): "admin",
     ("POST", "/admin/staff"): "admin",
     ("POST", "/admin/staff/{staff_id}/role"): "admin",
+    ("POST", "/admin/staff/{staff_id}/businesses"): "admin",
     ("POST", "/admin/staff/{staff_id}/unlock"): "admin",
     ("POST", "/admin/staff/{staff_id}/sign-out"): "admin",
     ("POST", "/admin/staff/{staff_id}/two-factor/reset"): "admin",
-    ("GET", "/admin/account"): "viewer",
-    ("POST", "/admin/account/password"): "viewer",
-    ("GET", "/admin/account/two-factor"): "viewer",
-    ("POST", "/admin/account/two-factor"): "viewer",
-    ("POST", "/admin/account/two-factor/off"): "viewer",
+    ("GET", "/admin/account"): MEMBER,
+    ("POST", "/admin/account/password"): MEMBER,
+    ("GET", "/admin/account/two-factor"): MEMBER,
+    ("POST", "/admin/account/two-factor"): MEMBER,
+    ("POST", "/admin/account/two-factor/off"): MEMBER,
 }
-RANK = {"viewer": 0, "staff": 1, "admin": 2}
+RANK = {MEMBER: -1, "viewer": 0, "staff": 1, "admin": 2}
 
 
 def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list[str]]]:
@@ -101,6 +110,7 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
         },
         "/admin/assessments/{assessment_id}/outcome": {"outcome": "pass", "notes": "All good"},
         "/admin/businesses/{business_id}/seal": {},
+        "/admin/businesses/{business_id}/seal/revoke": {"reason": "Zero-tolerance finding"},
         "/admin/assessments/{assessment_id}/held": {"held_on": today.isoformat()},
         "/admin/assessments/{assessment_id}/findings/{code}": {
             "status": "not_met",
@@ -143,6 +153,7 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
             "password": "a long enough password",
         },
         "/admin/staff/{staff_id}/role": {"role": "viewer"},
+        "/admin/staff/{staff_id}/businesses": {"businesses": str(business_id)},
         "/admin/staff/{staff_id}/unlock": {},
         "/admin/staff/{staff_id}/sign-out": {},
         "/admin/staff/{staff_id}/two-factor/reset": {},

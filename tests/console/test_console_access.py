@@ -4,7 +4,7 @@ test_console_sessions.py."""
 
 import httpx
 import pytest
-from console_routes import PUBLIC, RANK, ROUTES, valid_forms
+from console_routes import BRAND, MEMBER, PUBLIC, RANK, ROUTES, valid_forms
 from console_support import PASSWORD, serve, snapshot
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select, text, update
@@ -13,8 +13,9 @@ from starlette.routing import Mount
 
 from bot.app import create_app
 from bot.db import is_postgres
+from bot.domain.seals import issue_seal
 from bot.domain.standards import standards
-from bot.models import AuditEntry, StaffUser
+from bot.models import AuditEntry, Business, StaffUser
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.signin import WRONG
@@ -60,8 +61,13 @@ def test_audit_entries_have_no_route_that_changes_them(console) -> None:
     assert ("POST", "/admin/audit") not in ROUTES
 
 
-@pytest.mark.parametrize("role", [None, "viewer", "staff", "admin"])
+@pytest.mark.parametrize("role", [None, "viewer", "staff", "admin", BRAND])
 def test_every_route_answers_each_role_as_its_table_says(console, world, role) -> None:
+    """Each role gets what the table says; a brand partner gets a plain 404 for every page
+    that is not its own (and for a business that gave it no consent), never a 403."""
+    with console.runtime.store.transaction() as session:
+        business = session.get(Business, world.business_id)
+        issue_seal(session, business, console.clock.now(), 24)  # for the QR and revoke routes
     client = console.sign_in(role)
     values = ids(console, world)
     forms = valid_forms(console.clock.now().date(), world.business_id)
@@ -81,7 +87,15 @@ def test_every_route_answers_each_role_as_its_table_says(console, world, role) -
             assert response.headers["location"].startswith("/admin/login"), where
         elif role is None:
             assert response.status_code == 401, where
-        elif RANK[role] < RANK[needs]:
+        elif role == BRAND and needs == BRAND:
+            # Its vendors' list; the world's business never said yes to this brand.
+            assert response.status_code == (404 if "{business_id}" in path else 200), where
+        elif role == BRAND and needs != MEMBER:
+            assert response.status_code == 404, where
+            assert "no such page" in response.text, where
+        elif needs == BRAND:
+            assert response.status_code == 404, where
+        elif role != BRAND and RANK[role] < RANK[needs]:
             assert response.status_code == 403, where
         else:
             assert response.status_code in (200, 303, 400), where

@@ -7,7 +7,12 @@ from datetime import timedelta
 import pytest
 from console_routes import ROUTES
 from console_support import PASSWORD
+from sqlalchemy import select
 
+from bot.channels.provider import Inbound
+from bot.domain.brands import request_links
+from bot.domain.seals import issue_seal
+from bot.models import Business, StaffUser
 from bot.two_factor import code_at
 
 WIDE = {"width": 1280, "height": 900}
@@ -131,15 +136,11 @@ def test_every_page_fits_a_phone_screen(chromium, console, world, artifacts) -> 
         "report": world.report_id,
         "ticket_id": world.ticket_id,
     }
-    # Downloads (CSV exports, evidence files) are not pages.
-    pages = [
-        path.format(**ids)
-        for (method, path), _ in ROUTES.items()
-        if method == "GET"
-        and not path.endswith(".csv")
-        and not path.startswith("/admin/media/")
-        and "/reports/" not in path
-    ]  # fmt: skip  (documents are laid out for A4 paper)
+    # Downloads (CSV exports, evidence files, QR codes) are not pages; documents are laid out
+    # for A4 paper.
+    pages = [path.format(**ids) for (method, path), _ in ROUTES.items()
+             if method == "GET" and not path.endswith((".csv", ".svg", ".png"))
+             and not path.startswith("/admin/media/") and "/reports/" not in path]  # fmt: skip
     for path in pages:
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -272,4 +273,33 @@ def test_staff_answer_a_ticket_from_the_inbox(
     page.screenshot(path=artifacts / f"ticket-answered-{name}.png", full_page=True)
     page.click("button:has-text('Close the ticket')")
     page.wait_for_url("**/admin/inbox")
+
+
+def test_a_brand_reads_its_vendor_and_anyone_checks_the_seal_on_a_phone(
+    chromium, console, world, artifacts
+) -> None:
+    email = console.account("brand", "buyer@fairthreads.example")
+    with console.runtime.store.transaction() as session:
+        brand_id = session.scalar(select(StaffUser.id).where(StaffUser.email == email))
+        business = session.get(Business, world.business_id)
+        code = issue_seal(session, business, console.clock.now(), 24).code
+        request_links(session, brand_id, [world.business_id], console.clock.now())
+    console.runtime.engine.handle(Inbound("sms", world.leader, "SM-browser-yes", "1"))
+    context = chromium.new_context(viewport=PHONE, base_url=console.url, locale="es-ES")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/admin/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/admin/brand")
+    page.click("text=Blue Thread Embroidery")
+    page.wait_for_url(f"**/admin/brand/businesses/{world.business_id}")
+    assert page.inner_text("#seal-status") == "active"
+    for path in ("/admin/brand", f"/admin/brand/businesses/{world.business_id}", f"/seal/{code}"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.evaluate("window.innerWidth"), f"{path} is {width}px wide"
+    assert page.inner_text("#status") == "Válido"  # the browser asks for Spanish
+    page.screenshot(path=artifacts / "phone-seal.png", full_page=True)
     context.close()

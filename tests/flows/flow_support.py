@@ -36,6 +36,7 @@ class FakeLookup:
     checklist_answers: Mapping[str, str] = field(default_factory=dict)
     items: tuple[ItemView, ...] = ()
     assessment: datetime | None = None
+    brands: tuple[tuple[int, str], ...] = ()  # (link id, brand) with consent given
 
     def survey_is_open(self, code: str) -> bool:
         return code in self.surveys
@@ -64,6 +65,9 @@ class FakeLookup:
 
     def next_assessment(self, business_id: int) -> datetime | None:
         return self.assessment
+
+    def brand_consents(self, business_id: int) -> tuple[tuple[int, str], ...]:
+        return self.brands
 
 
 LEADER = Facts(

@@ -71,7 +71,7 @@ TRANSCRIPTS: dict[str, tuple[Chat, list[Line]]] = {
     "menu: every choice that answers in place": (
         leader(FakeLookup(assessment=datetime(2026, 7, 1, 9))),
         [
-            ("10", ["invalid.choice"]),
+            ("11", ["invalid.choice"]),
             ("5", ["assessment.date"]),
             ("6", ["stage.registered"]),
             ("9", ["keyword.help"]),

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bot.cli import cli
 from bot.domain.assessments import record_pre_assessment
 from bot.domain.standards import standards
-from bot.models import ActionItem, Assessment, Business
+from bot.models import ActionItem, Assessment, Business, Seal
 
 pytest_plugins = ["journey_fixtures"]  # leader, new_runtime
 
@@ -77,6 +77,23 @@ def test_staff_walk_an_item_and_an_assessment_from_the_command_line(store, migra
     assert sealed.returncode == 0 and sealed.stdout.strip() == "Seal awarded to Blue Thread."
     again = run(migrated, "assessments", "award-seal", business)
     assert again.returncode == 1 and "already awarded" in again.stderr
+    shown = run(migrated, "seal", "show", business)
+    assert shown.returncode == 0, shown.stderr
+    with store.transaction() as session:
+        seal = session.scalar(select(Seal))
+    lines = dict(line.split(":", 1) for line in shown.stdout.splitlines())
+    assert {key: value.strip() for key, value in lines.items()} == {
+        "Number": seal.number,
+        "Code": f"{seal.code[:5]}-{seal.code[5:]}",
+        "Status": "active",
+        "Awarded on": seal.awarded_at.date().isoformat(),
+        "Valid until": seal.valid_until.date().isoformat(),
+        "Standards": seal.standards_version,
+        "Verify at": f"http://127.0.0.1:8000/seal/{seal.code}",
+    }
+    revoked = run(migrated, "seal", "revoke", business, "--reason", "Zero-tolerance finding")
+    assert revoked.returncode == 0 and revoked.stdout.strip() == f"Revoked seal {seal.number}."
+    assert "revoked (Zero-tolerance finding)" in run(migrated, "seal", "show", business).stdout
 
 
 def test_the_supply_tree_prints_layer_under_layer(store, migrated, leader) -> None:
@@ -108,6 +125,10 @@ def test_the_supply_tree_prints_layer_under_layer(store, migrated, leader) -> No
         (["assessments", "pre-assessment", "1", "--held-on", SOON, "--months", "0"], "'--months'"),
         (["assessments", "upcoming", "--days", "-3"], "value for '--days'"),
         (["supply", "tree", "🧵"], "value for 'business'"),
+        (["seal", "show", "abc"], "value for 'business'"),
+        (["seal", "show", "0"], "value for 'business'"),
+        (["seal", "show", "9" * 40], "value for 'business'"),
+        (["seal", "revoke", "1"], "Missing option '--reason'"),
     ],
 )
 def test_arguments_that_do_not_parse_get_usage_help(args, message) -> None:
@@ -131,6 +152,12 @@ def test_arguments_that_do_not_parse_get_usage_help(args, message) -> None:
         (["assessments", "pre-assessment", "{b}", "--held-on", "2999-01-01"], "future"),
         (["assessments", "outcome", NOBODY, "excellent"], "no assessment"),
         (["assessments", "award-seal", "{b}"], "outcome"),
+        (["seal", "show", "{b}"], "has no seal"),
+        (["seal", "show", NOBODY], "has no seal"),
+        (["seal", "revoke", "{b}", "--reason", ""], "reason"),
+        (["seal", "revoke", "{b}", "--reason", "x" * 100_000], "reason"),
+        (["seal", "revoke", "{b}", "--reason", "Fix \x1b[2J now"], "reason"),
+        (["seal", "revoke", "{b}", "--reason", "A good reason"], "has no seal"),
     ],
 )
 def test_wrong_empty_huge_and_hostile_values_get_a_clear_message_and_change_nothing(
