@@ -42,8 +42,11 @@ class Fields:
             parsed = date.fromisoformat(value[:10]) if len(value) == 10 else None
         except ValueError:
             parsed = None
-        if parsed is None or not EARLIEST <= parsed <= LATEST:
+        if parsed is None:
             self.errors.append(f"{label} must be a date like 2026-03-15.")
+            return None
+        if not EARLIEST <= parsed <= LATEST:
+            self.errors.append(f"{label} must be between {EARLIEST} and {LATEST}.")
             return None
         return parsed
 

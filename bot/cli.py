@@ -87,8 +87,12 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     scheduler: Annotated[bool, typer.Option(help="Also send and remind in this process.")] = True,
 ) -> None:
-    """Run the web app: webhooks, the staff console and the simulator."""
+    """Run the web app: webhooks, the staff console and the simulator. Without PUBLIC_BASE_URL
+    the links the product sends name this server (http://HOST:PORT)."""
     settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
     _require_keys(settings)
     upgrade(settings.database_url)
     _echo_channels()

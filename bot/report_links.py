@@ -18,7 +18,7 @@ HEADERS = {
 }
 
 
-@router.get("/r/{token}", response_model=None)
+@router.api_route("/r/{token}", methods=["GET", "HEAD"], response_model=None)
 def open_report(request: Request, token: str) -> Response:
     """The PDF (200), a plain "expired" page (410) or a plain 404 for anything else."""
     runtime: Runtime = request.app.state.runtime

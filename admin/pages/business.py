@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from admin.auth import Staff, runtime_of
 from admin.deps import Id, Viewer
 from admin.pages.findings import scorecard_chart
+from admin.threads import interleaved
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.assessments import review_of
 from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.media import FileView, files_by_reference, files_of_messages
-from bot.domain.reports import SLUGS, issued, openings
+from bot.domain.reports import SLUGS, issued, not_yet, openings
 from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_at
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
@@ -97,16 +98,16 @@ def conversation(session: Session, leader: Contact | None) -> list[LogLine]:
         .order_by(OutboundMessage.id.desc())
         .limit(LOG_LENGTH)
     ).all()
-    lines = [(at, row_id, 0, row_id, "in", body, "") for row_id, at, body in inbound]
-    lines += [
-        (at, inbound_id or 0, 1, row_id, "out", body, status)
-        for row_id, at, body, inbound_id, status in outbound
-    ]
-    lines.sort(key=lambda line: line[:4])
-    files = files_of_messages(session, [row_id for row_id, _, _ in inbound])
+    rows = {("in", row.id): (row.received_at, row.body, "") for row in inbound}
+    rows |= {("out", row.id): (row.created_at, row.body, row.status) for row in outbound}
+    order = interleaved(
+        [(row.id, row.received_at) for row in inbound],
+        [(row.id, row.created_at, row.inbound_id) for row in outbound],
+    )
+    files = files_of_messages(session, [row.id for row in inbound])
     return [
-        (direction, at, body, status, files.get(row_id, []) if direction == "in" else [])
-        for at, _, _, row_id, direction, body, status in lines
+        (direction, *rows[direction, row_id], files.get(row_id, []) if direction == "in" else [])
+        for direction, row_id in order
     ][-LOG_LENGTH:]
 
 
@@ -164,6 +165,10 @@ def business_page(
             "reports": [
                 (report, openings(session, report.id)) for report in issued(session, business_id)
             ],
+            "report_waits": {
+                slug: not_yet(session, business_id, SLUGS[slug], runtime.clock.now())
+                for slug, _ in REPORT_KINDS
+            },
             "scorecard_chart": scorecard_chart(
                 "Scorecard by category", scorecard(session, scored.id)
             )
@@ -204,6 +209,7 @@ def business_page(
         max_description=MAX_DESCRIPTION,
         report_kinds=REPORT_KINDS,
         report_names=REPORT_NAMES,
+        report_names_by_slug=SLUGS,
         max_reason=MAX_REASON,
         **values,
         **context,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from admin.auth import Staff, runtime_of
 from admin.deps import Form, Worker
 from admin.forms import Fields
+from admin.threads import interleaved
 from admin.web import page
 from bot.channels.provider import Inbound
 from bot.channels.simulator import CHANNEL, take_pending
@@ -39,10 +40,12 @@ def _transcript(request: Request, address: str) -> list[tuple[str, object]]:
             .order_by(OutboundMessage.id.desc())
             .limit(SHOWN)
         ).all()
-    lines = [("in", row.received_at, row.id, row) for row in inbound]
-    lines += [("out", row.created_at, row.inbound_id or 0, row) for row in outbound]
-    lines.sort(key=lambda line: (line[1], line[2], line[0] == "out", line[3].id))
-    return [(direction, row) for direction, _, _, row in lines[-SHOWN:]]
+    rows = {("in", row.id): row for row in inbound} | {("out", row.id): row for row in outbound}
+    order = interleaved(
+        [(row.id, row.received_at) for row in inbound],
+        [(row.id, row.created_at, row.inbound_id) for row in outbound],
+    )
+    return [(direction, rows[direction, row_id]) for direction, row_id in order[-SHOWN:]]
 
 
 def _page(

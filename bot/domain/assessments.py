@@ -18,6 +18,7 @@ from bot.domain.findings import implied, unmarked
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.domain.seals import current_seal, issue_seal
+from bot.domain.text import staff_text
 from bot.models import ActionItem, Assessment, Business, Contact, Reminder, Seal
 from flows.core import Reply
 from messages.dates import date_text
@@ -29,6 +30,7 @@ MAX_WITHIN_DAYS = 3650
 REMINDER_HOUR = 9  # UTC, on the reminder's day
 REMINDERS = ("assessment_month", "assessment_week", "assessment_day")
 MAX_REASON = 500
+MAX_AHEAD_MONTHS = 12  # a visit is planned at most a year ahead
 FORMAL = Assessment.kind == "assessment"
 DEFAULT_SEAL_MONTHS = 24  # SEAL_VALID_MONTHS
 
@@ -146,14 +148,19 @@ def plan_reassessments(session: Session, now: datetime, days_before: int) -> lis
 def hold(session: Session, assessment_id: int, held_on: date, now: datetime) -> Assessment:
     """Record the day the assessment (or the pre-assessment review) is held, or will be: the
     findings may be marked as the visit goes, the outcome is recorded only from that day.
-    Raises AssessmentError for a day more than `MAX_MONTHS` away or once the outcome is
-    recorded."""
+    Raises AssessmentError for a day before the business registered or more than
+    `MAX_AHEAD_MONTHS` ahead, or once the outcome is recorded."""
     assessment = _assessment(session, assessment_id)
     if not isinstance(held_on, date) or isinstance(held_on, datetime):
         raise AssessmentError("The day it is held must be a date.")
-    furthest = add_months(now, MAX_MONTHS).date()
-    if not add_months(now, -MAX_MONTHS).date() <= held_on <= furthest:
-        raise AssessmentError(f"The day it is held must be within {MAX_MONTHS} months of today.")
+    business = _business(session, assessment.business_id)
+    earliest = business.registered_at.date()
+    furthest = add_months(now, MAX_AHEAD_MONTHS).date()
+    if not earliest <= held_on <= furthest:
+        raise AssessmentError(
+            f"The day it is held must be from {earliest.isoformat()} (when the business "
+            f"registered) to {furthest.isoformat()}."
+        )
     if assessment.outcome is not None:
         raise AssessmentError("The outcome is recorded; correct it with a reason instead.")
     assessment.held_on = held_on
@@ -256,12 +263,7 @@ def record_assessment_outcome(
 
 
 def _clean(value: str, name: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise AssessmentError(f"The {name} must be text.")
-    cleaned = "\n".join(" ".join(line.split()) for line in value.strip().splitlines())
-    if len(cleaned) > limit or not all(line.isprintable() for line in cleaned.splitlines()):
-        raise AssessmentError(f"The {name} must be up to {limit} printable characters.")
-    return cleaned
+    return staff_text(value, name, limit, error=AssessmentError)
 
 
 def _assessment(session: Session, assessment_id: int) -> Assessment:

@@ -27,6 +27,7 @@ from bot.domain.standards import (
     requirement_text,
     standards,
 )
+from bot.domain.text import staff_text
 from bot.models import ActionItem, Assessment, Business, Contact, Finding
 from messages import text
 
@@ -114,12 +115,7 @@ def mark(
 
 
 def _text(value: str, name: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise FindingError(f"The {name} must be text.")
-    cleaned = "\n".join(" ".join(line.split()) for line in value.strip().splitlines())
-    if len(cleaned) > limit or not all(line.isprintable() for line in cleaned.splitlines()):
-        raise FindingError(f"The {name} must be up to {limit} printable characters.")
-    return cleaned
+    return staff_text(value, name, limit, error=FindingError)
 
 
 def _keep_versions(session: Session, assessment: Assessment) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.text import staff_text
 from bot.models import CountryProfile
 
 COUNTRIES_DIR = Path(__file__).resolve().parent.parent / "standards" / "countries"
@@ -120,11 +121,8 @@ def change_parameter(
         raise Invalid(f"The figure must be one of: {', '.join(PARAMETERS)}.")
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_VALUE:
         raise Invalid(f"The value must be a number from 0 to {MAX_VALUE}.")
-    unit, source = " ".join(unit.split()), " ".join(source.split())
-    if not 0 < len(unit) <= MAX_UNIT or not unit.isprintable():
-        raise Invalid(f"The unit must be 1 to {MAX_UNIT} printable characters.")
-    if not 0 < len(source) <= MAX_SOURCE or not source.isprintable():
-        raise Invalid(f"The source must be 1 to {MAX_SOURCE} printable characters.")
+    unit = staff_text(unit, "unit", MAX_UNIT, minimum=1).replace("\n", " ")
+    source = staff_text(source, "source", MAX_SOURCE, minimum=1).replace("\n", " ")
     figure = {
         "value": int(value) if float(value).is_integer() else value,
         "unit": unit,

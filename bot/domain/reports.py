@@ -104,6 +104,15 @@ def draft(session: Session, business_id: int, kind: str, now: datetime) -> Draft
     )
 
 
+def not_yet(session: Session, business_id: int, kind: str, now: datetime) -> str | None:
+    """Why the report cannot be drafted yet (nothing to report on), or None when it can."""
+    try:
+        draft(session, business_id, kind, now)
+    except ReportError as error:
+        return str(error)
+    return None
+
+
 def _pre_assessment(session: Session, business: Business) -> tuple[Assessment | None, dict]:
     if business.pre_assessment_at is None:
         raise ReportError("Record the pre-assessment visit before its report.")

@@ -17,6 +17,7 @@ from bot.domain.effects import handles
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.standards import standards
+from bot.domain.text import staff_text
 from bot.models import ActionItem, Business, Contact, Finding, StaffUser, Ticket, TicketMessage
 from flows.core import Reply
 from flows.tickets import TOPICS, WriteToTicket
@@ -235,14 +236,9 @@ def reply(session: Session, ticket_id: int, staff_id: int, body: str, now: datet
 def clean_reply(body: str) -> str:
     """Staff's answer with its lines kept and spaces tidied; TicketError when empty, over
     `MAX_REPLY` characters or holding control characters."""
-    if not isinstance(body, str):
-        raise TicketError("The answer must be text.")
-    lines = [" ".join(line.split()) for line in body.strip().splitlines()]
-    cleaned = "\n".join(lines).strip()
+    cleaned = staff_text(body, "answer", MAX_REPLY, error=TicketError)
     if not cleaned:
         raise TicketError("Write the answer first.")
-    if len(cleaned) > MAX_REPLY or not all(line.isprintable() for line in lines):
-        raise TicketError(f"The answer must be up to {MAX_REPLY} printable characters.")
     return cleaned
 
 
@@ -326,6 +322,8 @@ def set_experts(session: Session, staff_id: int, categories: list[str]) -> Staff
     staff = session.get(StaffUser, staff_id)
     if staff is None:
         raise NotFound(f"There is no staff account {staff_id}.")
+    if staff.role not in ("staff", "admin") and categories:
+        raise TicketError("Only staff and admins answer tickets.")
     known = [category.code for category in standards().categories]
     if any(category not in known for category in categories):
         raise TicketError(f"The categories must be among: {', '.join(known)}.")

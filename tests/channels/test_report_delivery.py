@@ -91,8 +91,10 @@ def test_sms_gets_a_link_that_opens_only_its_document_until_it_expires(
     link = next(word for word in sent["Body"].split() if word.startswith(PUBLIC))
     pdf_at(client, link, report, runtime.store)
     pdf_at(client, link, report, runtime.store)
+    checked = client.head(path_of(link))  # providers check a link before fetching it
+    assert checked.status_code == 200 and checked.headers["content-type"] == "application/pdf"
     with runtime.store.transaction() as session:
-        assert session.scalar(select(func.count(ReportOpening.id))) == 2
+        assert session.scalar(select(func.count(ReportOpening.id))) == 3
     token = path_of(link).removeprefix("/r/")
     for other in (
         token[:-1] + ("A" if token[-1] != "A" else "B"),
@@ -110,7 +112,7 @@ def test_sms_gets_a_link_that_opens_only_its_document_until_it_expires(
     expired = client.get(path_of(link))
     assert expired.status_code == 410 and "expired" in expired.text
     with runtime.store.transaction() as session:
-        assert session.scalar(select(func.count(ReportOpening.id))) == 2
+        assert session.scalar(select(func.count(ReportOpening.id))) == 3
 
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp"])

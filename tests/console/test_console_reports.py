@@ -1,6 +1,7 @@
 """Reports in the console: the live draft until one is issued, issuing versions, reading any
 version as a page or a PDF, and the business page listing them."""
 
+import html
 import io
 
 from assessment_support import assess, first_of
@@ -54,3 +55,14 @@ def test_wrong_report_addresses_are_missing_pages(console, world) -> None:
     staff = console.sign_in("staff", "another.staff@example.org")
     refused = staff.post(base + "letter/issue", data={"csrf": staff.token()})
     assert refused.status_code == 404
+
+
+def test_a_report_with_nothing_to_report_on_says_so_instead_of_offering_links(
+    console, world
+) -> None:
+    client = console.sign_in("staff")
+    page = client.get(f"/admin/businesses/{world.business_id}").text
+    section = html.unescape(page[page.index('id="reports"') : page.index('id="conversation"')])
+    assert "Not yet: Record the assessment's findings before its report." in section
+    assert f"/admin/businesses/{world.business_id}/reports/assessment/issue" not in section
+    assert f"/admin/businesses/{world.business_id}/reports/pre-assessment/issue" in section

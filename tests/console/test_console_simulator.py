@@ -1,9 +1,12 @@
 """The simulator page: staff chat with the bot as a test phone, replies and menus included."""
 
+from datetime import datetime, timedelta
+
 from console_support import add_business
 from sqlalchemy import select
 
-from bot.models import Contact
+from admin.threads import interleaved
+from bot.models import Business, Contact
 
 
 def send(client, phone: str, text: str):
@@ -54,3 +57,41 @@ def test_real_contacts_cannot_be_impersonated_from_the_simulator(console) -> Non
     with console.runtime.store.transaction() as session:
         contact = session.scalar(select(Contact).where(Contact.address == "+919812345678"))
         assert (contact.channel, contact.opted_out) == ("sms", False)
+
+
+def test_a_question_comes_before_the_notice_it_caused_in_every_log(console) -> None:
+    """A ticket's notice is written with no reply-to, at the moment the question arrives: the
+    simulator and the business page both show the question first."""
+    client = console.sign_in("staff")
+    phone = "+15550001234"
+    for typed in ("hi", "1", "1", "1", "Blue Thread", "Jaipur", "India", "1"):
+        send(client, phone, typed)
+    send(client, phone, "8")  # Talk to the programme team
+    send(client, phone, "Where can I buy a first-aid kit?")
+    page = client.get("/admin/simulator?phone=%2B15550001234").text
+    question = page.index("Where can I buy a first-aid kit?")
+    assert (
+        question
+        < page.index("The programme team will answer you here")
+        < page.rindex("Main menu for Blue Thread")
+    )
+    with console.runtime.store.transaction() as session:
+        business_id = session.scalar(
+            select(Business.id).join(Contact, Contact.id == Business.leader_id)
+            .where(Contact.address == phone)
+        )  # fmt: skip
+    log = client.get(f"/admin/businesses/{business_id}").text
+    log = log[log.index('id="conversation"') :]
+    assert log.index("Where can I buy") < log.index("The programme team will answer you here")
+
+
+def test_the_order_follows_what_each_message_answers() -> None:
+    at = datetime(2026, 1, 5, 9)
+    later = at + timedelta(seconds=1)
+    order = interleaved(
+        [(1, at), (2, later)],
+        [(10, at, 1), (11, at, None), (12, later, None), (13, later, 2), (14, at, 999)],
+    )
+    assert order == [
+        ("in", 1), ("out", 10), ("out", 11), ("out", 14), ("in", 2), ("out", 12), ("out", 13),
+    ]  # fmt: skip

@@ -169,7 +169,7 @@ def test_a_severity_other_than_the_default_needs_a_reason(store, clock, leader) 
     ("field", "value", "message"),
     [
         ("note", "x" * 5000, "2000"),
-        ("note", "bell \x07", "printable"),
+        ("note", "bell \x07", "cannot be shown"),
         ("reason", "y" * 600, "500"),
     ],
 )
@@ -311,3 +311,14 @@ def test_a_country_figure_changed_later_leaves_past_assessments_as_they_were(
         session.add(later)
         session.flush()
         assert "16 years" in requirement(session, later, age_rule)
+
+
+def test_the_day_it_is_held_lies_between_registering_and_a_year_ahead(store, clock, leader):
+    business = business_id(store, leader.address)
+    now = clock.now()
+    with store.transaction() as session:
+        assessment_id = record_pre_assessment(session, business, now, now, 6).id
+        for day in (now.date() - timedelta(days=1), now.date() + timedelta(days=400)):
+            with pytest.raises(AssessmentError, match="when the business registered"):
+                hold(session, assessment_id, day, now)
+        hold(session, assessment_id, now.date() + timedelta(days=300), now)

@@ -127,6 +127,11 @@ def test_tickets_on_items_from_findings_go_to_the_categorys_expert(store, clock,
         expert_id = expert.id
         with pytest.raises(TicketError, match="among"):
             set_experts(session, expert.id, ["astrology"])
+        reader = create_staff(
+            session, "reader@example.org", "viewer", "a long enough password", now
+        )
+        with pytest.raises(TicketError, match="Only staff and admins"):
+            set_experts(session, reader.id, [category])
         assessment = record_pre_assessment(session, business, now, now, 6)
         assess(session, assessment.id, now, {code: None})
         record_assessment_outcome(session, assessment.id, "partial", "", now)
@@ -165,7 +170,7 @@ def test_staff_answers_are_checked_and_opted_out_leaders_get_none(store, clock, 
         staff = create_staff(session, "a@example.org", "staff", "a long enough password",
                              clock.now())  # fmt: skip
         for body, message in [("", "Write"), ("   ", "Write"), ("x" * 1001, "1000"),
-                              ("bell \x07", "printable")]:  # fmt: skip
+                              ("bell \x07", "cannot be shown")]:  # fmt: skip
             with pytest.raises(TicketError, match=message):
                 reply(session, ticket.id, staff.id, body, clock.now())
         session.scalar(select(Contact).where(Contact.address == leader.address)).opted_out = True
