@@ -89,16 +89,22 @@ def serve(
 ) -> None:
     """Run the web app: webhooks, the staff console and the simulator. Without PUBLIC_BASE_URL
     the links the product sends name this server (http://HOST:PORT)."""
-    settings = get_settings()
-    if "public_base_url" not in settings.model_fields_set:
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
+    settings = served_settings(get_settings(), host, port)
     _require_keys(settings)
     upgrade(settings.database_url)
     _echo_channels()
     app = create_app(Runtime(settings), run_scheduler=scheduler)
     # The app itself decides which proxies' X-Forwarded-For to believe (TRUSTED_PROXIES).
     uvicorn.run(app, host=host, port=port, proxy_headers=False)
+
+
+def served_settings(settings: Settings, host: str, port: int) -> Settings:
+    """The settings a server on host:port runs with: without PUBLIC_BASE_URL, the links the
+    product sends (report links, seal addresses) name that server."""
+    if "public_base_url" in settings.model_fields_set:
+        return settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
 
 
 def _echo_channels() -> None:

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli import served_settings
 from bot.demo import DEMO_BRAND
 from bot.domain.brands import may_see
 from bot.domain.seals import verification
 from bot.domain.stage import stage_of
 from bot.domain.supply import supply_tree
 from bot.models import BrandLink, Business, OutboundMessage, Report, StaffUser
+from bot.settings import Settings
 from bot.staff import password_matches
 
 
@@ -195,3 +197,11 @@ def supply_tree_depths(store, business_id: int) -> set[int]:
             layers.add(node.layer)
             pending.extend(node.children)
         return layers
+
+
+def test_links_name_the_server_that_runs_unless_a_public_address_is_set() -> None:
+    plain = Settings(_env_file=None)
+    assert served_settings(plain, "127.0.0.1", 8731).public_base_url == "http://127.0.0.1:8731"
+    assert served_settings(plain, "0.0.0.0", 9000).public_base_url == "http://127.0.0.1:9000"
+    public = Settings(_env_file=None, public_base_url="https://bot.example.org")
+    assert served_settings(public, "0.0.0.0", 9000).public_base_url == "https://bot.example.org"
