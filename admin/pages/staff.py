@@ -35,7 +35,7 @@ ROLE_CHOICES = {role: role for role in ROLES}
 _TYPED = {"email": "", "role": "staff", "organisation": "", "businesses": ""}
 
 
-def _page(
+def staff_page(
     request: Request, staff: Staff, status_code: int = 200, **context: object
 ) -> HTMLResponse:
     runtime = runtime_of(request)
@@ -76,12 +76,12 @@ def _refusal(
     request: Request, staff: Staff, typed: dict[str, str] | None = None
 ) -> Callable[[str], HTMLResponse]:
     """The staff page again, with what the domain refused."""
-    return lambda error: _page(request, staff, 400, errors=[error], typed=typed or _TYPED)
+    return lambda error: staff_page(request, staff, 400, errors=[error], typed=typed or _TYPED)
 
 
 @router.get("/staff")
 def staff_accounts(request: Request, staff: Admin) -> HTMLResponse:
-    return _page(request, staff)
+    return staff_page(request, staff)
 
 
 @router.post("/staff", response_model=None)
@@ -101,7 +101,7 @@ def create_account(request: Request, staff: Admin, form: Form) -> Response:
     if typed_ids and role != BRAND:
         fields.errors.append("Only a brand account is linked to businesses.")
     if fields.errors:
-        return _page(request, staff, 400, errors=fields.errors, typed=typed)
+        return staff_page(request, staff, 400, errors=fields.errors, typed=typed)
 
     def create(session: Session, now: datetime) -> Done:
         ids = parse_business_ids(typed_ids)
@@ -124,7 +124,7 @@ def ask_for_businesses(request: Request, staff_id: Id, staff: Admin, form: Form)
     fields = Fields(form)
     typed_ids = fields.text("businesses", "Businesses", 1000)
     if fields.errors:
-        return _page(request, staff, 400, errors=fields.errors)
+        return staff_page(request, staff, 400, errors=fields.errors)
 
     def ask(session: Session, now: datetime) -> Done:
         ids = parse_business_ids(typed_ids)
@@ -144,7 +144,7 @@ def set_role(request: Request, staff_id: Id, staff: Admin, form: Form) -> Respon
     fields = Fields(form)
     role = fields.choice("role", "Role", ROLE_CHOICES)
     if fields.errors:
-        return _page(request, staff, 400, errors=fields.errors)
+        return staff_page(request, staff, 400, errors=fields.errors)
 
     def set_it(session: Session, now: datetime) -> Done:
         user = change_role(session, staff_id, role, now)

@@ -13,6 +13,7 @@ from admin.auth import Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pages.staff import staff_page
 from admin.web import page
 from bot.capabilities import capabilities_of
 from bot.domain.errors import DomainError
@@ -198,7 +199,7 @@ def experts(request: Request, staff_id: Id, staff: Admin, form: Form) -> Respons
     fields = Fields(form)
     picked = fields.picked("categories", "Categories", codes)
     if fields.errors:
-        raise HTTPException(400, " ".join(fields.errors))
+        return staff_page(request, staff, 400, errors=fields.errors)
 
     def mark(session: Session, now: datetime) -> Done:
         changed = set_experts(session, staff_id, picked)
@@ -206,4 +207,7 @@ def experts(request: Request, staff_id: Id, staff: Admin, form: Form) -> Respons
         return Done("staff.expert", f"staff {staff_id}", "/admin/staff", notice,
                     {"categories": picked})  # fmt: skip
 
-    return staff_action(request, staff, mark)
+    def refused(error: str) -> HTMLResponse:
+        return staff_page(request, staff, 400, errors=[error])
+
+    return staff_action(request, staff, mark, refused)
