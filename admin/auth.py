@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from admin.guard import is_upload
 from bot import staff_sessions, two_factor
 from bot.runtime import Runtime
 
@@ -90,8 +91,10 @@ def csrf_token(request: Request) -> str:
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form, parsed once and cached by Starlette for later readers."""
-    return await request.form(max_files=0, max_fields=200)
+    """The posted form, parsed once and cached by Starlette for later readers. Only the forms
+    that carry a photo (`admin.guard.is_upload`) may hold one file."""
+    files = 1 if is_upload(request.url.path) else 0
+    return await request.form(max_files=files, max_fields=200)
 
 
 async def check_csrf(request: Request) -> None:

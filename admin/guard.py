@@ -5,6 +5,10 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 256 * 1024
+# A photo an assessor adds to a finding (…/photos) may be larger than any typed form; the
+# route itself holds it to MEDIA_MAX_BYTES.
+MAX_UPLOAD = 32 * 1024 * 1024
+UPLOADS = "/photos"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
@@ -29,7 +33,7 @@ class ConsoleGuard:
             await self.app(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
-            refusal = self._refusal(scope)
+            refusal = self._refusal(scope, MAX_UPLOAD if is_upload(scope["path"]) else MAX_BODY)
             if refusal:
                 await refusal(scope, receive, send)
                 return
@@ -44,14 +48,20 @@ class ConsoleGuard:
         await self.app(scope, receive, send_with_headers)
 
     @staticmethod
-    def _refusal(scope: Scope) -> PlainTextResponse | None:
+    def _refusal(scope: Scope, limit: int) -> PlainTextResponse | None:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"").decode("latin-1")
         if not length.isdigit():
             return PlainTextResponse("Send the form from the console page.", status_code=411)
-        if int(length) > MAX_BODY:
+        if int(length) > limit:
+            what = "file" if limit == MAX_UPLOAD else "text"
             return PlainTextResponse(
-                f"That is too much text: a console form takes at most {MAX_BODY // 1024} KB.",
+                f"That is too much {what}: this console form takes at most {limit // 1024} KB.",
                 status_code=413,
             )
         return None
+
+
+def is_upload(path: str) -> bool:
+    """The few console forms that carry a file (a finding's photo)."""
+    return path.endswith(UPLOADS)

@@ -10,12 +10,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from admin.audit import record
 from admin.auth import Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.charts import Chart, stacked_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pages.media import file_response, read_object
 from admin.programme import SEVERITIES
 from admin.web import page
 from bot.domain.assessments import hold
@@ -23,6 +27,7 @@ from bot.domain.findings import (
     MAX_NOTE,
     MAX_REASON,
     Scorecard,
+    add_photo,
     findings_of,
     implied,
     items_from_findings,
@@ -32,7 +37,8 @@ from bot.domain.findings import (
     unmarked,
 )
 from bot.domain.standards import standards
-from bot.models import ActionItem, Assessment, Business
+from bot.media.checks import Unfit, examine
+from bot.models import ActionItem, Assessment, Business, Finding
 from messages import text
 
 router = APIRouter()
@@ -240,3 +246,85 @@ def plan(request: Request, assessment_id: Id, staff: Worker) -> Response:
         return Done("assessment.plan", target, url_of(assessment_id) + "#plan", notice, detail)
 
     return staff_action(request, staff, make, _refusal(request, staff, assessment_id))
+
+
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+@router.post("/assessments/{assessment_id}/findings/{code}/photos", response_model=None)
+async def add_finding_photo(
+    request: Request, assessment_id: Id, code: str, staff: Worker, form: Form
+) -> Response:
+    """A photo taken on site for a marked finding: checked as evidence files are (an image
+    that opens, every EXIF field but orientation removed, a thumbnail), kept in the media store
+    by its content hash, and listed with the finding."""
+    if not _CODE.fullmatch(code) or code not in standards().codes:
+        raise HTTPException(404)
+    runtime = runtime_of(request)
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile):
+        return await run_in_threadpool(
+            assessment_page, request, staff, assessment_id, 400,
+            errors=["Choose a photo to add."], at=code,
+        )  # fmt: skip
+    limit = runtime.settings.media_max_bytes
+    data = await upload.read(limit + 1)
+    checked = examine(data, upload.content_type or "", PHOTO_TYPES, limit)
+    if isinstance(checked, Unfit) or checked.thumbnail is None:
+        why = (
+            "it is too large"
+            if isinstance(checked, Unfit) and checked.why == "size"
+            else ("it is not a photo (JPEG, PNG or WebP)")
+        )
+        return await run_in_threadpool(
+            assessment_page, request, staff, assessment_id, 400,
+            errors=[f"That file was not added: {why}."], at=code,
+        )  # fmt: skip
+    store = runtime.media.store
+    photo = {
+        "sha256": await run_in_threadpool(store.put, checked.original),
+        "thumbnail": await run_in_threadpool(store.put, checked.thumbnail),
+        "content_type": checked.content_type,
+    }
+
+    def keep(session: Session, now: datetime) -> Done:
+        add_photo(session, assessment_id, code, photo, now, staff.id)
+        business = session.get(Assessment, assessment_id).business_id
+        detail = {"assessment": assessment_id, "code": code, "sha256": photo["sha256"]}
+        return Done("finding.photo", f"business {business}", url_of(assessment_id, code),
+                    f"Photo added to {code}.", detail)  # fmt: skip
+
+    return await run_in_threadpool(
+        staff_action, request, staff, keep, _refusal(request, staff, assessment_id, at=code)
+    )
+
+
+def _photo_of(request: Request, finding_id: int, index: int) -> tuple[Finding, dict[str, str]]:
+    with runtime_of(request).store.transaction() as session:
+        finding = session.get(Finding, finding_id)
+        if finding is None or not 0 <= index < len(finding.media or []):
+            raise HTTPException(404)
+        photo = finding.media[index]
+        if not isinstance(photo, dict) or "thumbnail" not in photo:
+            raise HTTPException(404)
+        session.expunge(finding)
+        return finding, photo
+
+
+@router.get("/findings/{finding_id}/photos/{index}/thumbnail")
+def finding_thumbnail(request: Request, finding_id: Id, index: int, staff: Viewer) -> Response:
+    _, photo = _photo_of(request, finding_id, index)
+    data = read_object(request, photo["thumbnail"])
+    return file_response(data, "image/jpeg", f"finding-{finding_id}-{index}-thumbnail")
+
+
+@router.get("/findings/{finding_id}/photos/{index}")
+def finding_photo(request: Request, finding_id: Id, index: int, staff: Worker) -> Response:
+    """The whole photo; every view is written to the audit log first."""
+    runtime = runtime_of(request)
+    finding, photo = _photo_of(request, finding_id, index)
+    with runtime.store.transaction() as session:
+        record(session, staff, "finding.photo_view", f"finding {finding_id}",
+               runtime.clock.now(), index=index, code=finding.code)  # fmt: skip
+    data = read_object(request, photo["sha256"])
+    return file_response(data, photo["content_type"], f"finding-{finding_id}-{index}")

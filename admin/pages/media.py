@@ -47,7 +47,8 @@ def file_response(data: bytes, content_type: str, name: str) -> Response:
     return Response(data, media_type=content_type or "application/octet-stream", headers=headers)
 
 
-def _read(request: Request, digest: str) -> bytes:
+def read_object(request: Request, digest: str) -> bytes:
+    """An object from the media store; 404 when it is gone, 503 when the store is down."""
     try:
         return runtime_of(request).media.store.get(digest)
     except Missing:
@@ -66,7 +67,7 @@ def thumbnail(request: Request, attachment_id: Id, staff: Viewer) -> Response:
             raise HTTPException(404) from None
     if digest is None:
         raise HTTPException(404)
-    return file_response(_read(request, digest), "image/jpeg", f"thumbnail-{attachment_id}")
+    return file_response(read_object(request, digest), "image/jpeg", f"thumbnail-{attachment_id}")
 
 
 @router.get("/media/{attachment_id}")
@@ -83,7 +84,7 @@ def full_file(request: Request, attachment_id: Id, staff: Worker) -> Response:
             session, staff, "media.view", f"attachment:{attachment_id}", runtime.clock.now(),
             kind=kind, content_type=content_type,
         )  # fmt: skip
-    return file_response(_read(request, digest), content_type, f"evidence-{attachment_id}")
+    return file_response(read_object(request, digest), content_type, f"evidence-{attachment_id}")
 
 
 @router.post("/media/{attachment_id}/delete", response_model=None)

@@ -1,6 +1,7 @@
 """Reports from the console: read a business's latest issued report (or the live draft while
 none is issued), as a printable page or a PDF; issue a new version; open any past version."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,7 +14,9 @@ from admin.deps import Id, Viewer, Worker
 from admin.pages.business import refusal
 from bot.domain.errors import DomainError
 from bot.domain.reports import SLUGS, draft, issue, latest
+from bot.media.store import Missing, StoreError
 from bot.models import Report
+from bot.runtime import Runtime
 
 router = APIRouter()
 # The printed page keeps its own inline stylesheet; nothing else may load or run.
@@ -34,6 +37,18 @@ def document_response(html: str | None, pdf: bytes | None, name: str) -> Respons
             headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
         )
     return HTMLResponse(html or "", headers={"Content-Security-Policy": DOCUMENT_POLICY})
+
+
+def thumbnails(runtime: Runtime) -> Callable[[str], bytes | None]:
+    """Finding photos' thumbnails from the media store, for the documents to carry."""
+
+    def read(digest: str) -> bytes | None:
+        try:
+            return runtime.media.store.get(digest)
+        except (Missing, ValueError, *StoreError):
+            return None
+
+    return read
 
 
 def _kind_of(document: str) -> tuple[str, bool]:
@@ -58,7 +73,7 @@ def business_report(request: Request, business_id: Id, document: str, staff: Vie
             return document_response(None if as_pdf else report.html,
                                      report.pdf if as_pdf else None, name)  # fmt: skip
         try:
-            made = draft(session, business_id, kind, now)
+            made = draft(session, business_id, kind, now, thumbnails(runtime))
         except DomainError as error:
             raise HTTPException(404, str(error)) from None
     html = made.html(issued_on=now.date(), draft=True)
@@ -74,7 +89,8 @@ def issue_report(request: Request, business_id: Id, document: str, staff: Worker
     kind, as_pdf = _kind_of(document)
     if as_pdf:
         raise HTTPException(404)
-    settings = runtime_of(request).settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
 
     def make(session: Session, now: datetime) -> Done:
         report = issue(
@@ -85,6 +101,7 @@ def issue_report(request: Request, business_id: Id, document: str, staff: Worker
             staff_id=staff.id,
             public_base_url=settings.public_base_url,
             link_days=settings.report_link_days,
+            pictures=thumbnails(runtime),
         )
         notice = f"Issued the {TITLES[kind]}, version {report.version}; the leader has been told."
         detail = {"report": report.id, "kind": kind, "version": report.version,

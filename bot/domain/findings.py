@@ -9,7 +9,7 @@ recommendations after the pre-assessment review, and corrective items after an a
 (`bot.domain.standards.DUE_DAYS` sets their due dates), each in the leader's language.
 """
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -70,7 +70,6 @@ def mark(
     severity: str | None = None,
     reason: str = "",
     note: str = "",
-    media: Iterable[str] = (),
     staff_id: int | None = None,
 ) -> Finding:
     """Record (or change) the finding on one indicator; returns it.
@@ -86,9 +85,6 @@ def mark(
     if status not in STATUSES:
         raise FindingError(f"The finding must be one of: {', '.join(STATUSES)}.")
     note, reason = _text(note, "note", MAX_NOTE), _text(reason, "reason", MAX_REASON)
-    photos = [str(item) for item in media][: MAX_PHOTOS + 1]
-    if len(photos) > MAX_PHOTOS:
-        raise FindingError(f"A finding holds up to {MAX_PHOTOS} photos.")
     chosen = None
     if status == "not_met":
         chosen = severity or indicator.severity
@@ -108,7 +104,35 @@ def mark(
         session.add(finding)
     finding.status, finding.severity = status, chosen
     finding.severity_reason = reason if chosen and chosen != indicator.severity else ""
-    finding.note, finding.media = note, photos or list(finding.media or [])
+    finding.note, finding.media = note, list(finding.media or [])  # photos: add_photo
+    finding.updated_by, finding.updated_at = staff_id, now
+    session.flush()
+    return finding
+
+
+def add_photo(
+    session: Session,
+    assessment_id: int,
+    code: str,
+    photo: Mapping[str, str],
+    now: datetime,
+    staff_id: int | None = None,
+) -> Finding:
+    """Keep a photo the assessor took with a marked finding: `photo` is {"sha256", "thumbnail",
+    "content_type"} of a checked image already in the media store (EXIF removed). Raises
+    NotFound, FindingError when the indicator is not marked yet, the outcome is recorded or
+    the finding holds MAX_PHOTOS already."""
+    assessment = assessment_of(session, assessment_id)
+    standards().indicator(code)
+    if assessment.outcome is not None:
+        raise FindingError("The outcome is recorded; correct it before changing findings.")
+    finding = findings_of(session, assessment_id).get(code)
+    if finding is None:
+        raise FindingError(f"Mark {code} first, then add its photos.")
+    if len(finding.media or []) >= MAX_PHOTOS:
+        raise FindingError(f"A finding holds up to {MAX_PHOTOS} photos.")
+    kept = {key: str(photo[key]) for key in ("sha256", "thumbnail", "content_type")}
+    finding.media = [*(finding.media or []), kept]
     finding.updated_by, finding.updated_at = staff_id, now
     session.flush()
     return finding

@@ -8,8 +8,10 @@ language, with a link that opens that one document until it expires (`link_days`
 that carry documents (WhatsApp, Telegram) also attach the PDF from that link.
 """
 
+import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +46,8 @@ SLUGS = {"pre-assessment": "pre_assessment", "assessment": "assessment",
          "corrective-plan": "corrective_plan"}  # fmt: skip
 MAX_LINK_DAYS = 365
 CSS = {"zero_tolerance": "bad", "major": "warn", "minor": ""}
+# A finding photo's thumbnail by its content hash, or None when it is gone.
+Pictures = Callable[[str], bytes | None] | None
 
 
 class ReportError(Invalid):
@@ -71,10 +75,14 @@ class Draft:
         return render_html(self.kind, data, self.languages, draft=draft)
 
 
-def draft(session: Session, business_id: int, kind: str, now: datetime) -> Draft:
-    """The report gathered from the records as they are now. Raises NotFound for an unknown
-    business, ReportError for an unknown kind or when there is nothing to report on yet (no
-    pre-assessment visit, no assessment with findings)."""
+def draft(
+    session: Session, business_id: int, kind: str, now: datetime, pictures: Pictures = None
+) -> Draft:
+    """The report gathered from the records as they are now; `pictures` gives the bytes of a
+    finding photo's thumbnail by its content hash (the media store), so the assessment report
+    shows them. Raises NotFound for an unknown business, ReportError for an unknown kind or
+    when there is nothing to report on yet (no pre-assessment visit, no assessment with
+    findings)."""
     if kind not in KINDS:
         raise ReportError(f"The report must be one of: {', '.join(KINDS)}.")
     business = session.get(Business, business_id)
@@ -89,6 +97,10 @@ def draft(session: Session, business_id: int, kind: str, now: datetime) -> Draft
     gather = {"pre_assessment": _pre_assessment, "assessment": _assessment,
               "corrective_plan": _corrective_plan}[kind]  # fmt: skip
     assessment, data = gather(session, business)
+    for finding in data.get("findings", ()):
+        finding["photos"] = _pictures(finding.pop("thumbnails"), pictures)
+    for finding in data.get("review", ()):
+        finding["photos"] = _pictures(finding.pop("thumbnails"), pictures)
     versions = {
         "standards_version": assessment.standards_version if assessment else None,
         "profile_version": assessment.profile_version if assessment else None,
@@ -211,10 +223,26 @@ def _unmet(session: Session, assessment_id: int) -> list[dict[str, Any]]:
     unmet = [f for f in findings_of(session, assessment_id).values() if f.status == "not_met"]
     unmet.sort(key=lambda finding: order.get(finding.code, len(order)))
     return [
-        {"code": f.code, "severity": f.severity, "note": f.note, "css": CSS.get(f.severity, "")}
+        {
+            "code": f.code,
+            "severity": f.severity,
+            "note": f.note,
+            "css": CSS.get(f.severity, ""),
+            "thumbnails": [
+                photo["thumbnail"] for photo in f.media or [] if isinstance(photo, dict)
+            ],
+        }
         for f in unmet
         if f.severity
     ]
+
+
+def _pictures(thumbnails: list[str], pictures: Pictures) -> list[str]:
+    """The thumbnails as data: addresses a document carries inside itself (JPEG)."""
+    if pictures is None:
+        return []
+    found = (pictures(digest) for digest in thumbnails)
+    return [f"data:image/jpeg;base64,{base64.b64encode(data).decode()}" for data in found if data]
 
 
 def _item(session: Session, item: ActionItem) -> dict[str, Any]:
@@ -239,13 +267,14 @@ def issue(
     staff_id: int | None,
     public_base_url: str,
     link_days: int,
+    pictures: Pictures = None,
 ) -> Report:
     """Issue the report as the records stand: the next version, kept as issued, and the leader
     told in their language with a link (`public_base_url` + /r/<token>) that expires after
     `link_days`. Raises what `draft` raises, and ReportError for link days out of range."""
     if type(link_days) is not int or not 1 <= link_days <= MAX_LINK_DAYS:
         raise ReportError(f"A report link lasts 1 to {MAX_LINK_DAYS} days.")
-    made = draft(session, business_id, kind, now)
+    made = draft(session, business_id, kind, now, pictures)
     version = (
         session.scalar(
             select(func.max(Report.version)).where(

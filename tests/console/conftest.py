@@ -111,6 +111,7 @@ def world(console) -> World:
         leader = session.scalar(select(Contact).where(Contact.address == "+15550100001"))
         help_asked(session, leader, session.get(ActionItem, made[1]), now)
         ticket_id = session.scalar(select(Ticket.id))
+
     return World(
         business_id, "+15550100001", *made, attachment_id=photo, report_id=report_id,
         ticket_id=ticket_id,

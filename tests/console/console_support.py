@@ -1,5 +1,6 @@
 """Helpers for console tests: a real uvicorn serving the app, signed-in clients, sample data."""
 
+import io
 import re
 import secrets
 import socket
@@ -14,13 +15,16 @@ import httpx
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select
 
 from bot.channels.provider import Fetched
 from bot.clock import ManualClock
 from bot.domain import apply_effect
 from bot.domain.business import register_business
+from bot.domain.findings import add_photo, mark
 from bot.domain.media import Due, record_attachments, settle
+from bot.domain.standards import standards
 from bot.media.fetching import fetch_one
 from bot.models import Base, Contact, InboundMessage, StaffUser
 from bot.runtime import Runtime
@@ -222,3 +226,34 @@ def add_evidence(
         with store.transaction() as session:
             settle(session, claimed.id, outcome, now)
     return [claimed.id for claimed in due]
+
+
+def finding_with_photo(console: Console, world: World) -> int:
+    """An indicator of the world's assessment marked not met, with one photo the assessor
+    took; returns the finding's id."""
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (160, 90, 30)).save(picture, "JPEG")
+    store = console.runtime.media.store
+    taken = {"sha256": store.put(picture.getvalue()), "thumbnail": store.put(picture.getvalue()),
+             "content_type": "image/jpeg"}  # fmt: skip
+    now = console.clock.now()
+    with console.runtime.store.transaction() as session:
+        code = standards().codes[-1]
+        finding = mark(session, world.assessment_id, code, "not_met", now, note="Seen on site")
+        add_photo(session, world.assessment_id, code, taken, now)
+        return finding.id
+
+
+GPS_IFD = 0x8825  # EXIF's GPS information
+
+
+def jpeg_with_gps() -> bytes:
+    """A photo whose EXIF holds a camera maker and a GPS position, as phones write them."""
+    image = Image.new("RGB", (400, 300), (180, 60, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (26.0, 54.0, 42.0), 3: "E", 4: (75.0, 47.0, 6.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()

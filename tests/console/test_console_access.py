@@ -5,7 +5,7 @@ test_console_sessions.py."""
 import httpx
 import pytest
 from console_routes import BRAND, MEMBER, PUBLIC, RANK, ROUTES, valid_forms
-from console_support import PASSWORD, serve, snapshot
+from console_support import PASSWORD, finding_with_photo, serve, snapshot
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -49,6 +49,8 @@ def ids(console, world) -> dict[str, int | str]:
         "document": "pre-assessment",
         "report": world.report_id,
         "ticket_id": world.ticket_id,
+        "finding_id": finding_with_photo(console, world),
+        "index": 0,
     }
 
 
