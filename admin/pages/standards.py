@@ -15,8 +15,8 @@ from admin.programme import SEVERITIES
 from admin.web import page
 from bot.domain.law import (
     MAX_SOURCE,
-    MAX_UNIT,
     MAX_VALUE,
+    UNITS,
     change_parameter,
     figure_text,
     figures,
@@ -76,20 +76,23 @@ def country_page(
         figure_text=figure_text,
         wage_text=wage_text,
         max_source=MAX_SOURCE,
-        max_unit=MAX_UNIT,
+        units=UNITS,
         **context,
     )
 
 
 @router.get("/countries/{country}")
 def country(request: Request, country: str, staff: Viewer) -> HTMLResponse:
-    if country not in shipped_countries():
+    """A country's figures by its ISO code, in either case (`IN`, `in`)."""
+    code = country.upper()
+    if code not in shipped_countries():
         raise HTTPException(404)
-    return country_page(request, staff, country)
+    return country_page(request, staff, code)
 
 
 @router.post("/countries/{country}/parameters", response_model=None)
 def change(request: Request, country: str, staff: Admin, form: Form) -> Response:
+    country = country.upper()
     if country not in shipped_countries():
         raise HTTPException(404)
     fields = Fields(form)
@@ -102,7 +105,7 @@ def change(request: Request, country: str, staff: Admin, form: Form) -> Response
         value = None
     if value is None or not 0 <= value <= MAX_VALUE or value != value:
         fields.errors.append(f"Value must be a number from 0 to {MAX_VALUE}.")
-    unit = fields.text("unit", "Unit", MAX_UNIT)
+    unit = fields.choice("unit", "Unit", {unit: unit for units in UNITS.values() for unit in units})
     source = fields.text("source", "Source", MAX_SOURCE)
     effective = fields.day("effective", "Effective date")
     verified = fields.raw("verified") == "yes"

@@ -25,9 +25,21 @@ from bot.models import CountryProfile
 
 COUNTRIES_DIR = Path(__file__).resolve().parent.parent / "standards" / "countries"
 PARAMETERS = ("min_working_age", "hazardous_work_age", "weekly_hours", "overtime_limit")
+# The units each figure may be given in, and the values that make sense in them (inclusive).
+UNITS: dict[str, tuple[str, ...]] = {
+    "min_working_age": ("years",),
+    "hazardous_work_age": ("years",),
+    "weekly_hours": ("hours per week",),
+    "overtime_limit": ("hours per week", "hours per month", "hours per quarter", "hours per year"),
+}
+RANGES: dict[str, tuple[float, float]] = {
+    "min_working_age": (10, 21),
+    "hazardous_work_age": (14, 25),
+    "weekly_hours": (20, 72),
+    "overtime_limit": (0, 1000),
+}
 MAX_VALUE = 1_000_000
 MAX_SOURCE = 300
-MAX_UNIT = 40
 # What a requirement says where a country has no profile (or no such figure).
 UNKNOWN = {
     "min_working_age": "the legal minimum working age",
@@ -111,17 +123,20 @@ def change_parameter(
 ) -> Profile:
     """Store a new version of the country's profile with one figure changed; returns it.
 
-    Raises NotFound for a country without a profile, Invalid for an unknown figure or a value,
-    unit or source out of shape. Past assessments keep the copy they used.
+    Raises NotFound for a country without a profile, Invalid for an unknown figure, a value
+    outside the figure's sensible range (`RANGES`), a unit it is not given in (`UNITS`) or a
+    source out of shape. Past assessments keep the copy they used.
     """
     current = profile(session, country)
     if current is None:
         raise NotFound(f"There is no profile for the country {country[:8]!r}.")
     if name not in PARAMETERS:
         raise Invalid(f"The figure must be one of: {', '.join(PARAMETERS)}.")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_VALUE:
-        raise Invalid(f"The value must be a number from 0 to {MAX_VALUE}.")
-    unit = staff_text(unit, "unit", MAX_UNIT, minimum=1).replace("\n", " ")
+    low, high = RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise Invalid(f"The value must be a number from {low:g} to {high:g}.")
+    if unit not in UNITS[name]:
+        raise Invalid(f"The unit of this figure is one of: {', '.join(UNITS[name])}.")
     source = staff_text(source, "source", MAX_SOURCE, minimum=1).replace("\n", " ")
     figure = {
         "value": int(value) if float(value).is_integer() else value,

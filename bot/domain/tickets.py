@@ -261,8 +261,10 @@ def close(session: Session, ticket_id: int, now: datetime) -> Ticket:
 
 def assign(session: Session, ticket_id: int, staff_id: int | None, now: datetime) -> Ticket:
     """Give the ticket to a staff member (or to nobody). Raises NotFound, TicketError for a
-    viewer or an unknown account."""
+    closed ticket, a viewer or an unknown account."""
     found = ticket(session, ticket_id)
+    if found.status == "closed":
+        raise TicketError("This ticket is closed; the leader can open a new one.")
     if staff_id is not None:
         staff = session.get(StaffUser, staff_id)
         if staff is None or staff.role == "viewer":

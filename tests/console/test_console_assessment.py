@@ -157,3 +157,21 @@ def test_the_overview_and_the_business_page_chart_the_findings_and_export_them(
         used = session.get(Assessment, world.assessment_id)
         assert {row["standards_version"] for row in rows} == {used.standards_version}
     assert ("export.findings", {"rows": len(rows)}) in audit(console)
+
+
+def test_a_figure_takes_only_its_own_units_and_sensible_values(console, world) -> None:
+    admin = console.sign_in("admin")
+    base = {"csrf": admin.token(), "source": "Act, s. 1", "effective": "2027-01-01"}
+    for name, value, unit, message in [
+        ("weekly_hours", "48", "years", "unit of this figure is one of: hours per week"),
+        ("min_working_age", "14", "hours per week", "unit of this figure is one of: years"),
+        ("min_working_age", "0", "years", "from 10 to 21"),
+        ("weekly_hours", "200", "hours per week", "from 20 to 72"),
+        ("weekly_hours", "48", "furlongs", "Choose unit from the list"),
+    ]:
+        data = {**base, "name": name, "value": value, "unit": unit}
+        refused = admin.post("/admin/countries/IN/parameters", data=data)
+        assert refused.status_code == 400 and message in refused.text, (name, unit)
+    assert admin.get("/admin/countries/in").status_code == 200  # either case
+    with console.runtime.store.transaction() as session:
+        assert session.scalar(select(func.count(CountryProfile.id))) == 0

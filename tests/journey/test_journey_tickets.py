@@ -11,7 +11,7 @@ from bot.domain.assessments import record_assessment_outcome, record_pre_assessm
 from bot.domain.findings import items_from_findings
 from bot.domain.standards import standards
 from bot.domain.surveys import open_survey
-from bot.domain.tickets import TicketError, close, reply, set_experts
+from bot.domain.tickets import TicketError, assign, close, reply, set_experts
 from bot.models import ActionItem, Contact, StaffUser, Ticket, TicketMessage
 from bot.staff import create_staff
 
@@ -82,6 +82,8 @@ def test_a_tickets_life_from_need_help_to_an_answer_and_closing(store, clock, le
         close(session, ticket.id, clock.now())
         with pytest.raises(TicketError, match="closed"):
             reply(session, ticket.id, staff.id, "Again", clock.now())
+        with pytest.raises(TicketError, match="closed"):
+            assign(session, ticket.id, staff.id, clock.now())
     assert outbox(store, leader.address)[-1].message_key == "ticket.closed"
     assert leader.keys("Thanks a lot") == ["invalid.choice"], "back to the bot"
     with store.transaction() as session:
