@@ -38,6 +38,7 @@ class Staff:
     email: str
     role: str
     two_factor: bool = False
+    time_zone: str = "UTC"  # IANA name: the console's times are shown in it
 
     def can(self, role: str) -> bool:
         """True when this person's role is `role` or above it; "brand" only for a brand
@@ -119,7 +120,11 @@ def current_staff(request: Request) -> Staff | None:
     runtime = runtime_of(request)
     with runtime.store.transaction() as session:
         user = staff_sessions.account_of(session, token, runtime.clock.now())
-        staff = Staff(user.id, user.email, user.role, two_factor.is_on(user)) if user else None
+        staff = (
+            Staff(user.id, user.email, user.role, two_factor.is_on(user), user.time_zone)
+            if user
+            else None
+        )
     if staff is None:
         request.session.pop(TOKEN_FIELD, None)
     return staff

@@ -12,7 +12,13 @@ STAGE_LABELS = {
 KINDS = {"remediation": "Remediation", "corrective": "Corrective action"}
 SEVERITIES = {"zero_tolerance": "Zero tolerance", "major": "Major", "minor": "Minor"}
 OUTCOMES = {"pass": "Pass", "partial": "Partial", "fail": "Fail"}
-ITEM_STATUSES = {"open": "Open", "help": "Help asked", "done": "Done", "verified": "Verified"}
+ITEM_STATUSES = {
+    "open": "Open",
+    "help": "Help asked",
+    "done": "Done",
+    "verified": "Verified",
+    "withdrawn": "Withdrawn",
+}
 
 
 def label(code: str | None, labels: dict[str, str]) -> str:

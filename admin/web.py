@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from admin import programme
 from admin.auth import Staff, csrf_token
+from admin.times import shown
 from messages.countries import country_name
 
 _HERE = Path(__file__).parent
@@ -37,12 +38,12 @@ NAVIGATION = (
 )
 
 
-def when(value: datetime | date | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
+@jinja2.pass_context
+def when(context: jinja2.runtime.Context, value: datetime | date | None) -> str:
+    """A stored time in the signed-in person's zone, naming it (admin.times.shown); UTC on
+    pages nobody is signed in to."""
+    staff = context.get("staff")
+    return shown(value, staff.time_zone if isinstance(staff, Staff) else "UTC")
 
 
 def country(code: str) -> str:

@@ -47,7 +47,7 @@ from bot.media.store import describe_store
 from bot.migrate import upgrade
 from bot.models import Business, StaffUser
 from bot.phones import to_e164
-from bot.runtime import Runtime
+from bot.runtime import Runtime, store_info
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.sealing import Sealer
 from bot.settings import Settings, get_settings
@@ -67,7 +67,7 @@ def _store() -> Store:
     """Every command works on an up-to-date schema; migrations are idempotent."""
     url = get_settings().database_url
     upgrade(url)
-    return Store(url)
+    return Store(url, store_info(get_settings()))
 
 
 def _require_keys(settings: Settings) -> None:

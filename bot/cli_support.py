@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.db import Store
 from bot.domain.errors import DomainError
 from bot.migrate import upgrade
+from bot.runtime import store_info
 from bot.settings import get_settings
 
 T = TypeVar("T")
@@ -23,7 +24,7 @@ T = TypeVar("T")
 def transaction() -> Iterator[Session]:
     url = get_settings().database_url
     upgrade(url)
-    store = Store(url)
+    store = Store(url, store_info(get_settings()))
     try:
         with store.transaction() as session:
             yield session

@@ -1,7 +1,7 @@
 """One store, two engines: SQLite (WAL) embedded by default, PostgreSQL in production."""
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,12 @@ def is_postgres(engine: Engine) -> bool:
 class Store:
     """The engine plus a session factory; passed around instead of globals."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, info: Mapping[str, Any] | None = None) -> None:
+        """`info` is put on every transaction's session (its `info`), as the quiet hours are
+        (bot.domain.quiet)."""
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.info = dict(info or {})
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.info)
         # SQLite has one writer at a time. Threads of one process queue here, promptly, rather
         # than in SQLite's busy handler, whose sleeps grow to 100 ms and collapse throughput
         # under concurrent webhooks. Other processes still queue through the busy timeout.
@@ -83,7 +86,7 @@ class Store:
     def transaction_on(self, connection: Connection) -> Iterator[Session]:
         """A transaction on a connection the caller keeps for a long loop (the sender), taking
         its turn with the other writers like `transaction`."""
-        session = Session(bind=connection, expire_on_commit=False)
+        session = Session(bind=connection, expire_on_commit=False, info=dict(self.info))
         with self._writer_turn(), session, session.begin():
             yield session
 

@@ -23,6 +23,7 @@ from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
 from bot.domain.media import record_attachments
 from bot.domain.notify import answer_address, queue_replies
+from bot.domain.quiet import answering
 from bot.domain.redaction import queue_redaction
 from bot.domain.seals import allow_verification, verification, verification_reply
 from bot.domain.stage import stage_of
@@ -152,6 +153,7 @@ class Engine:
             return Handled(duplicate=True)
         contact.channel = inbound.channel
         attach(session, self.sealer)
+        answering(session, contact.id)
         session.info[RESPONSE_HOURS] = self.ticket_response_hours
         lookup = StoreLookup(session, contact, self.sealer)
         state = expand(load_state(session, contact.id), lookup)

@@ -82,6 +82,8 @@ class Business(Base):
     name: Mapped[str] = mapped_column(String(120))
     place: Mapped[str] = mapped_column(String(120))
     country: Mapped[str] = mapped_column(String(2))
+    # IANA name: the business's local time for its reminders and quiet hours.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), unique=True)
     registered_at: Mapped[datetime]
     mapping_confirmed_at: Mapped[datetime | None]
@@ -290,6 +292,8 @@ class StaffUser(Base):
     expert_categories: Mapped[list[Any]] = mapped_column(default=list)
     # A brand partner's organisation, as leaders are told it when asked for consent.
     organisation: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # IANA name: the console shows times in it and reads typed times as in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class StaffSession(Base):

@@ -3,9 +3,12 @@ once and passed along."""
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.db import Store
+from bot.domain.errors import Invalid
+from bot.domain.quiet import QUIET_HOURS_KEY, read_quiet_hours
 from bot.engine import Engine
 from bot.media.fetching import MediaWork
 from bot.outbox import Sender
@@ -13,11 +16,21 @@ from bot.sealing import Sealer
 from bot.settings import Settings, get_settings
 
 
+def store_info(settings: Settings) -> dict[str, Any]:
+    """What every transaction of this process carries: the quiet hours (bot.domain.quiet).
+    Raises Invalid, naming QUIET_HOURS, for a value that cannot be read."""
+    try:
+        quiet = read_quiet_hours(settings.quiet_hours)
+    except Invalid as error:
+        raise Invalid(f"QUIET_HOURS: {error}") from None
+    return {QUIET_HOURS_KEY: quiet}
+
+
 class Runtime:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or get_settings()
         self.clock = clock or SystemClock()
-        self.store = Store(self.settings.database_url)
+        self.store = Store(self.settings.database_url, store_info(self.settings))
         # The survey key (kept outside the database) seals surveys in progress and the pool.
         self.sealer = Sealer.from_settings(self.settings)
         self.engine = Engine(

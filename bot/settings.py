@@ -1,6 +1,7 @@
 """Every setting comes from the environment so one build runs on a laptop and in production."""
 
 import ipaddress
+import zoneinfo
 from functools import lru_cache
 
 from pydantic import Field, field_validator
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
     survey_idle_hours: float = Field(24.0, gt=0)
     # Recipients a broadcast queues per transaction: bounds memory and the work a crash repeats.
     broadcast_chunk: int = Field(5000, ge=1, le=50_000)
+    # The time zone (IANA name) new staff accounts start with; each person can change theirs.
+    console_time_zone: str = "UTC"
+    # Hours, in the recipient's local time, when the programme sends nothing on its own
+    # initiative (reminders, notices, broadcasts wait for the morning): "HH:MM-HH:MM", empty
+    # for none; checked when a process starts (bot.domain.quiet). Replies to a person's own
+    # message are never held.
+    quiet_hours: str = "21:00-08:00"
     public_base_url: str = "http://127.0.0.1:8000"
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated
     # (e.g. "127.0.0.1, 10.0.0.0/8"). Empty: the connecting address is the client.
@@ -93,6 +101,15 @@ class Settings(BaseSettings):
     media_s3_access_key_id: str = ""
     media_s3_secret_access_key: str = ""
     media_s3_prefix: str = "media/"
+
+    @field_validator("console_time_zone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        if value != "UTC" and value not in zoneinfo.available_timezones():
+            raise ValueError(
+                f"CONSOLE_TIME_ZONE: '{value[:64]}' is not a time zone name like Europe/Paris."
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

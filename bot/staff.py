@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot import staff_sessions, two_factor
 from bot.domain.errors import Invalid
+from bot.domain.zones import checked_zone
 from bot.models import StaffUser
+from bot.settings import get_settings
 
 ROLES = ("admin", "staff", "viewer", "brand")
 MAX_ORGANISATION = 60  # a brand's name goes into an SMS asking for consent
@@ -60,8 +62,18 @@ def create_staff(
         password_hash=_hasher.hash(password),
         created_at=now,
         organisation=organisation,
+        time_zone=get_settings().console_time_zone,
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_time_zone(session: Session, user_id: int, zone_name: str) -> StaffUser:
+    """Show this account the console's times in `zone_name` (an IANA name) and read the times
+    it types as in it. Raises StaffError for an unknown account, ZoneError for an unknown zone."""
+    user = account(session, user_id)
+    user.time_zone = checked_zone(zone_name)
     session.flush()
     return user
 

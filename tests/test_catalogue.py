@@ -111,6 +111,7 @@ BUDGETS.update(
             "actions.due",
             "actions.overdue",
             "actions.verified",
+            "actions.withdrawn",
             "report.issued_notice",  # a link, and the report's name in Hindi is UCS-2
             "ticket.opened",  # an expert's category by name
             "menu.main",  # nine choices, after a long business name, in Devanagari

@@ -1,4 +1,5 @@
-"""Your own account: change the password, turn two-factor sign-in on or off.
+"""Your own account: change the password, turn two-factor sign-in on or off, choose the time
+zone the console's times are shown in.
 
 Each change ends every session of the account, this browser's included, and signs this browser
 in again with a new one: a cookie copied before the change no longer works.
@@ -8,23 +9,26 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from admin.audit import record
 from admin.auth import Staff, client_address, must_enrol, runtime_of, start_session
+from admin.changes import Done, staff_action
 from admin.deps import Form, Member, SignedIn
 from admin.forms import Fields
 from admin.web import done, page
 from bot import signin, two_factor
 from bot.domain.errors import DomainError
+from bot.domain.zones import MAX_ZONE_NAME, all_zones
 from bot.models import StaffUser
 from bot.staff import (
     MAX_PASSWORD,
     MIN_PASSWORD,
     account,
     change_password,
+    set_time_zone,
     turn_off_two_factor,
     turn_on_two_factor,
 )
@@ -33,7 +37,11 @@ router = APIRouter()
 
 
 def _account_page(
-    request: Request, staff: Staff, status_code: int = 200, errors: list[str] | None = None
+    request: Request,
+    staff: Staff,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+    typed_zone: str = "",
 ) -> HTMLResponse:
     return page(
         request,
@@ -44,6 +52,8 @@ def _account_page(
         section="account",
         min_password=MIN_PASSWORD,
         max_password=MAX_PASSWORD,
+        zones=all_zones(),
+        typed_zone=typed_zone or staff.time_zone,
     )
 
 
@@ -133,6 +143,28 @@ def password(request: Request, staff: Member, form: Form) -> HTMLResponse | Redi
     if error:
         return _account_page(request, staff, 400, [error])
     return done(request, "/admin/account", "Password changed; every other session has ended.")
+
+
+@router.post("/account/time-zone", response_model=None)
+def time_zone(request: Request, staff: Member, form: Form) -> Response:
+    """Show this account's times in the chosen zone (an IANA name from the list)."""
+    chosen = Fields(form).raw("time_zone").strip()[:MAX_ZONE_NAME]
+
+    def choose(session: Session, _: datetime) -> Done:
+        user = set_time_zone(session, staff.id, chosen)
+        notice = f"Times are now shown in {user.time_zone}."
+        return Done(
+            "account.time_zone",
+            staff.email,
+            "/admin/account#time-zone",
+            notice,
+            {"time_zone": user.time_zone},
+        )
+
+    def refused(error: str) -> Response:
+        return _account_page(request, staff, 400, [error], typed_zone=chosen)
+
+    return staff_action(request, staff, choose, refused)
 
 
 @router.get("/account/two-factor")

@@ -16,6 +16,7 @@ from admin.pages.findings import scorecard_chart
 from admin.threads import interleaved
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
+from bot.domain.actions import MAX_REASON as MAX_WITHDRAW_REASON
 from bot.domain.assessments import review_of
 from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.media import FileView, files_by_reference, files_of_messages
@@ -211,6 +212,7 @@ def business_page(
         report_names=REPORT_NAMES,
         report_names_by_slug=SLUGS,
         max_reason=MAX_REASON,
+        max_withdraw_reason=MAX_WITHDRAW_REASON,
         **values,
         **context,
     )

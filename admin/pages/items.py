@@ -1,4 +1,5 @@
-"""Remediation and corrective-action items from the console: create, edit, mark verified."""
+"""Remediation and corrective-action items from the console: create, edit, mark verified,
+withdraw."""
 
 from datetime import datetime
 
@@ -14,9 +15,11 @@ from admin.pages.business import business_page, refusal
 from admin.programme import KINDS, SEVERITIES
 from bot.domain.actions import (
     MAX_DESCRIPTION,
+    MAX_REASON,
     create_action_item,
     update_action_item,
     verify_action_item,
+    withdraw_action_item,
 )
 from bot.models import ActionItem
 
@@ -90,3 +93,23 @@ def verify_item(request: Request, item_id: Id, staff: Worker) -> Response:
         return Done("item.verify", target, url, "Item marked verified.", {"item": item_id})
 
     return staff_action(request, staff, verify, refusal(request, staff, business_id))
+
+
+@router.post("/items/{item_id}/withdraw", response_model=None)
+def withdraw_item(request: Request, item_id: Id, staff: Worker, form: Form) -> Response:
+    """Take the item back (reason optional, up to MAX_REASON characters): the leader is told
+    once and its reminders stop; audited with the reason."""
+    business_id = _business_of_item(request, item_id)
+    fields = Fields(form)
+    reason = fields.text("reason", "Reason", MAX_REASON, required=False)
+    typed = {**fields.typed("reason"), "withdraw_item": item_id}
+    if fields.errors:
+        return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
+
+    def withdraw(session: Session, now: datetime) -> Done:
+        withdraw_action_item(session, item_id, now, reason)
+        target, url = f"business {business_id}", _items(business_id)
+        notice = "Item withdrawn; the leader has been told and its reminders stopped."
+        return Done("item.withdraw", target, url, notice, {"item": item_id, "reason": reason})
+
+    return staff_action(request, staff, withdraw, refusal(request, staff, business_id, typed))

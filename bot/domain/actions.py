@@ -1,7 +1,10 @@
 """Remediation and corrective-action items: created by staff, answered by the leader over chat.
 
 Creating an item tells the leader and plans its reminders (a few days before the due date, on
-it, and the day after when still open); changing the date plans them again; a finished item has
+it, and the day after when still open, at REMINDER_HOUR in the business's time zone); changing
+the text or date tells the leader again and plans them again, other changes tell nothing. A
+reminder that would fall on the day the leader is told is left out, as that notice says it (an
+item due today sends one message, not a notice and a reminder). A finished or withdrawn item has
 none left. Staff see overdue items and verify finished ones at the next visit.
 """
 
@@ -17,6 +20,7 @@ from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.domain.tickets import help_asked
+from bot.domain.zones import local_moment, to_local
 from bot.models import (
     ActionItem,
     ActionUpdate,
@@ -32,9 +36,11 @@ from flows.views import ItemView
 KINDS = ("remediation", "corrective")
 SEVERITIES = ("zero_tolerance", "major", "minor")
 OPEN = ("open", "help")
+WITHDRAWN = "withdrawn"
+MAX_REASON = 300
 MAX_DESCRIPTION = 120  # a reminder has to fit 3 SMS parts even in Hindi (UCS-2)
 MAX_DAYS_AHEAD = 730
-REMINDER_HOUR = 9  # UTC, on the reminder's day
+REMINDER_HOUR = 9  # local time of the business, on the reminder's day
 DAYS_BEFORE = 3
 # Reminder kind -> the message it sends.
 REMINDERS = {
@@ -84,7 +90,7 @@ def create_action_item(
     )
     session.add(item)
     session.flush()
-    _plan_reminders(session, item, now)
+    _plan_reminders(session, item, now, told=True)
     _tell(session, item, "actions.new", now)
     return item
 
@@ -98,10 +104,12 @@ def update_action_item(
     due_on: date | None = None,
     severity: str | None = None,
 ) -> ActionItem:
-    """Change what, by when or how serious; a new date or text is sent to the leader."""
+    """Change what, by when or how serious; a new date or text is sent to the leader, a new
+    severity alone tells them nothing. Raises ActionNotFound, and ActionError for a verified
+    or withdrawn item or a value out of shape."""
     item = _item(session, item_id)
-    if item.status == "verified":
-        raise ActionError(f"Action item {item_id} is already verified and cannot change.")
+    if item.status in ("verified", WITHDRAWN):
+        raise ActionError(f"Action item {item_id} is already {item.status} and cannot change.")
     told = False
     if severity is not None:
         item.severity = _severity(severity)
@@ -114,7 +122,7 @@ def update_action_item(
         told = told or checked != item.due_on
         item.due_on = checked
     session.flush()
-    _plan_reminders(session, item, now)
+    _plan_reminders(session, item, now, told=told)
     if told and item.status in OPEN:
         _tell(session, item, "actions.changed", now)
     return item
@@ -132,6 +140,30 @@ def verify_action_item(session: Session, item_id: int, now: datetime) -> ActionI
     if leader is not None:
         params = {"description": item.description}
         notify(session, leader, (Reply("actions.verified", params),), now)
+    return item
+
+
+def withdraw_action_item(
+    session: Session, item_id: int, now: datetime, reason: str = ""
+) -> ActionItem:
+    """Staff take an item back: the leader is told once, its reminders stop, and it no longer
+    counts as open (the reason is for the staff's record). Withdrawing it again changes nothing.
+    Raises ActionNotFound, and ActionError for a verified item or a reason out of shape."""
+    item = _item(session, item_id)
+    if item.status == WITHDRAWN:
+        return item
+    if item.status == "verified":
+        raise ActionError(f"Action item {item_id} is already verified and cannot be withdrawn.")
+    cleaned = " ".join(reason.split())
+    if len(cleaned) > MAX_REASON or not cleaned.isprintable():
+        raise ActionError(f"The reason must be up to {MAX_REASON} printable characters.")
+    item.status = WITHDRAWN
+    cancel(session, REMINDERS, item.id, now)
+    leader = _leader(session, item)
+    if leader is not None:
+        params = {"description": item.description}
+        notify(session, leader, (Reply("actions.withdrawn", params),), now)
+    session.flush()
     return item
 
 
@@ -190,15 +222,25 @@ def _due_on(due_on: date, now: datetime) -> date:
     return due_on
 
 
-def _plan_reminders(session: Session, item: ActionItem, now: datetime) -> None:
+def _plan_reminders(session: Session, item: ActionItem, now: datetime, told: bool = False) -> None:
+    """Plan the item's reminders at REMINDER_HOUR local time; when the leader is told about
+    the item now (`told`), none on today's local date."""
     wanted = {}
+    business = session.get(Business, item.business_id)
+    zone_name = business.time_zone if business else "UTC"
     if item.status in OPEN:
-        at = datetime.combine(item.due_on, time(REMINDER_HOUR))
+        hour = time(REMINDER_HOUR)
         wanted = {
-            "action_before": at - timedelta(days=DAYS_BEFORE),
-            "action_due": at,
-            "action_overdue": at + timedelta(days=1),
+            "action_before": local_moment(
+                item.due_on - timedelta(days=DAYS_BEFORE), hour, zone_name
+            ),
+            "action_due": local_moment(item.due_on, hour, zone_name),
+            "action_overdue": local_moment(item.due_on + timedelta(days=1), hour, zone_name),
         }
+    if told:
+        tomorrow = to_local(now, zone_name).date() + timedelta(days=1)
+        start = local_moment(tomorrow, time(0), zone_name)
+        wanted = {kind: at for kind, at in wanted.items() if at >= start}
     plan(session, REMINDERS, item.id, item.business_id, wanted, now)
 
 

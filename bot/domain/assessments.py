@@ -19,6 +19,7 @@ from bot.domain.notify import notify
 from bot.domain.reminders import cancel, plan, sends
 from bot.domain.seals import current_seal, issue_seal
 from bot.domain.text import staff_text
+from bot.domain.zones import DEFAULT_ZONE, local_moment
 from bot.models import ActionItem, Assessment, Business, Contact, Reminder, Seal
 from flows.core import Reply
 from messages.dates import date_text
@@ -27,7 +28,7 @@ OUTCOMES = ("pass", "partial", "fail")
 MAX_MONTHS = 36
 MAX_NOTES = 4000
 MAX_WITHIN_DAYS = 3650
-REMINDER_HOUR = 9  # UTC, on the reminder's day
+REMINDER_HOUR = 9  # local time of the business, on the reminder's day
 REMINDERS = ("assessment_month", "assessment_week", "assessment_day")
 MAX_REASON = 500
 MAX_AHEAD_MONTHS = 12  # a visit is planned at most a year ahead
@@ -170,6 +171,12 @@ def hold(session: Session, assessment_id: int, held_on: date, now: datetime) -> 
 
 def _plan(session: Session, assessment: Assessment, now: datetime) -> None:
     day = assessment.scheduled_for.date()
+    business = session.get(Business, assessment.business_id)
+    zone_name = business.time_zone if business else DEFAULT_ZONE
+
+    def _at(day: date) -> datetime:
+        return local_moment(day, time(REMINDER_HOUR), zone_name)
+
     plan(
         session,
         REMINDERS,
@@ -368,10 +375,6 @@ def _business(session: Session, business_id: int) -> Business:
     if business is None:
         raise AssessmentNotFound(f"There is no business {business_id}.")
     return business
-
-
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time(REMINDER_HOUR))
 
 
 def _tell(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.capabilities import channel_names
 from bot.domain.actions import OPEN
 from bot.domain.errors import Invalid, NotFound
-from bot.domain.notify import queue_text
+from bot.domain.notify import hold_for_the_night, queue_text
 from bot.domain.stage import STAGES, stage_of
 from bot.models import ActionItem, Broadcast, Business, Contact, OutboundMessage, StaffUser
 from messages import DEFAULT_LANGUAGE, LANGUAGES
@@ -333,6 +333,7 @@ def expand_chunk(session: Session, broadcast: Broadcast, now: datetime, size: in
 
     queued = queue_text(recipients, body, MESSAGE_KEY, now, broadcast.id)
     written = session.execute(queued).rowcount
+    hold_for_the_night(session, broadcast.id, now)
     broadcast.expanded_to = upper
     broadcast.recipients += written
     broadcast.status = "queueing"

@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.effects import handles
+from bot.domain.errors import Invalid, NotFound
+from bot.domain.zones import DEFAULT_ZONE, MAX_ZONE_NAME, country_zones, default_zone
 from bot.models import Business, Contact, Survey
 from flows.core import GiveConsent, OptIn, OptOut, RegisterBusiness, SetLanguage
 
@@ -53,8 +55,26 @@ def register_business(
             leader_id=leader.id, registered_at=now, name=name, place=place, country=country
         )
         session.add(business)
+    if business.country != country or not business.time_zone:
+        business.time_zone = default_zone(country)
     business.name, business.place, business.country = name, place, country
     leader.role = "leader"
+    session.flush()
+    return business
+
+
+def set_time_zone(session: Session, business_id: int, zone_name: str) -> Business:
+    """Give the business another of its country's time zones (an IANA name); its reminders
+    and quiet hours follow it from their next planning. Raises NotFound for an unknown
+    business and Invalid for a zone that is not one of its country's."""
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound(f"There is no business {business_id}.")
+    allowed = country_zones(business.country) or (DEFAULT_ZONE,)
+    if zone_name not in allowed:
+        shown = str(zone_name)[:MAX_ZONE_NAME]
+        raise Invalid(f"'{shown}' is not a time zone of {business.country}.")
+    business.time_zone = zone_name
     session.flush()
     return business
 

@@ -4,8 +4,10 @@ transaction, rendered for the contact's channel and in their language.
 - `queue_replies`: the direct answers to what someone wrote (the engine), sent even to a person
   who just opted out, as the confirmation of STOP is one of them;
 - `notify`: messages the programme starts (new items, reminders, results), never to someone
-  who opted out;
-- `queue_text`: one text to many contacts at once (a broadcast), with INSERT ... SELECT;
+  who opted out, and outside their quiet hours (bot.domain.quiet): one that falls at night
+  waits for their morning;
+- `queue_text`: one text to many contacts at once (a broadcast), with INSERT ... SELECT, and
+  `hold_for_the_night` to make the rows of those whose night it is wait for their morning;
 - `forget_private`: a survey's replies (`private` rows) are deleted as soon as they reach a
   final state, their bodies queued for redaction at the provider where it allows that
   (bot.domain.redaction), so nothing shows how far someone got.
@@ -15,14 +17,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, literal, select
+from sqlalchemy import Insert, Select, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
 from bot.domain.conversation import current_question
+from bot.domain.quiet import held_until, quiet_hours_of, send_from
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
-from bot.models import Contact, OutboundMessage
+from bot.models import Business, Contact, OutboundMessage
 from flows.core import Reply
 from messages.render import Rendered, for_question, render
 
@@ -37,6 +40,7 @@ def queue_replies(
     reminder_id: int | None = None,
     private: bool = False,
     document_url: str | None = None,
+    not_before: datetime | None = None,
 ) -> list[Rendered]:
     """Queue the replies for the contact, whatever their opt-out; returns them as rendered.
     `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
@@ -44,7 +48,8 @@ def queue_replies(
     On a channel that answers in the webhook's own response, the direct answers to a message
     (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
     `document_url` attaches a document (a report's PDF, by the address the provider fetches it
-    from) to the last reply, on channels that carry documents.
+    from) to the last reply, on channels that carry documents. `not_before` (naive UTC) is when
+    the sender may hand them over, `now` when not given.
     Buttons carry the name of the question the contact's state asks as they are queued
     (`current_question`), so queue after storing the state they answer.
     Raises LookupError for a contact on a channel no registered module runs.
@@ -68,7 +73,7 @@ def queue_replies(
                 body=rendered.body,
                 buttons=[list(button) for button in rendered.buttons],
                 reminder_id=reminder_id,
-                next_attempt_at=now,
+                next_attempt_at=not_before or now,
                 created_at=now,
                 private=private,
                 document_url=document_url if number == len(replies) else None,
@@ -122,12 +127,18 @@ def notify(
     reminder_id: int | None = None,
     document_url: str | None = None,
 ) -> int:
-    """Queue the replies for the contact (the last carrying `document_url`, when given);
-    returns how many were queued (none if opted out)."""
+    """Queue the replies for the contact (the last carrying `document_url`, when given), to
+    leave outside their quiet hours; returns how many were queued (none if opted out)."""
     if contact.opted_out:
         return 0
     queued = queue_replies(
-        session, contact, replies, now, reminder_id=reminder_id, document_url=document_url
+        session,
+        contact,
+        replies,
+        now,
+        reminder_id=reminder_id,
+        document_url=document_url,
+        not_before=held_until(session, contact, now),
     )
     return len(queued)
 
@@ -157,6 +168,40 @@ def queue_text(
     }
     inserting = insert(OutboundMessage).from_select(list(values), recipients(*values.values()))
     return inserting.execution_options(preserve_rowcount=True)
+
+
+def hold_for_the_night(session: Session, broadcast_id: int, now: datetime) -> int:
+    """Make the rows of a broadcast queued at `now` wait for the morning of each recipient
+    whose quiet hours `now` falls in (recipients are leaders: their business's zone). Returns
+    how many rows now wait."""
+    quiet = quiet_hours_of(session)
+    if quiet is None:
+        return 0
+    queued_now = (
+        OutboundMessage.broadcast_id == broadcast_id,
+        OutboundMessage.status == "queued",
+        OutboundMessage.next_attempt_at == now,
+    )
+    zones = session.scalars(
+        select(Business.time_zone)
+        .join(OutboundMessage, OutboundMessage.contact_id == Business.leader_id)
+        .where(*queued_now)
+        .distinct()
+    ).all()
+    held = 0
+    for zone_name in zones:
+        morning = send_from(quiet, zone_name, now)
+        if morning == now:
+            continue
+        leaders = select(Business.leader_id).where(Business.time_zone == zone_name)
+        moved = session.execute(
+            update(OutboundMessage)
+            .where(*queued_now, OutboundMessage.contact_id.in_(leaders))
+            .values(next_attempt_at=morning)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+        held += moved.rowcount
+    return held
 
 
 def forget_private(session: Session, ids: list[int], now: datetime) -> None:

@@ -4,12 +4,15 @@ A subject (an action item, an assessment) owns a family of reminder kinds. Its m
 rows with `plan` and registers a sender per kind with `@sends`; `fire_due` claims due rows with
 `FOR UPDATE SKIP LOCKED`, so two processes never fire the same one, and marks each row sent in
 the transaction that writes its outbox message, so a restart neither loses nor repeats it.
+When several reminders of one subject are due at once (the ticks stopped for a while, or a
+date moved close), only the latest is sent: the earlier ones are cancelled, never sent as a
+burst.
 """
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import Store
@@ -104,8 +107,34 @@ def fire_due(store: Store, now: datetime) -> int:
             return fired
 
 
+def _superseded(session: Session, reminder: Reminder, now: datetime) -> bool:
+    """True when a later reminder of the same subject and family is also due by `now`."""
+    sender = _SENDERS.get(reminder.kind)
+    family = [kind for kind, registered in _SENDERS.items() if registered is sender]
+    later = session.scalar(
+        select(Reminder.id)
+        .where(
+            Reminder.subject_id == reminder.subject_id,
+            Reminder.kind.in_(family),
+            Reminder.id != reminder.id,
+            Reminder.sent_at.is_(None),
+            Reminder.cancelled_at.is_(None),
+            Reminder.due_at <= now,
+            or_(
+                Reminder.due_at > reminder.due_at,
+                and_(Reminder.due_at == reminder.due_at, Reminder.id > reminder.id),
+            ),
+        )
+        .limit(1)
+    )
+    return later is not None
+
+
 def _fire(session: Session, reminder: Reminder, now: datetime) -> bool | None:
     """True when sent, False when it no longer applies, None when the leader is busy right now."""
+    if _superseded(session, reminder, now):
+        reminder.cancelled_at = now
+        return False
     business = session.get(Business, reminder.business_id)
     leader_id = business.leader_id if business else None
     contact = None

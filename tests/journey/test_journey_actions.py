@@ -2,7 +2,7 @@
 exactly once, across restarts and concurrent ticks, never to someone who opted out."""
 
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from fakes.telegram import options
@@ -17,6 +17,7 @@ from bot.domain.actions import (
     verify_action_item,
 )
 from bot.domain.reminders import fire_due
+from bot.domain.zones import local_moment
 from bot.models import ActionItem, ActionUpdate, OutboundMessage, Reminder
 from bot.scheduler import fire_due_reminders, ticks
 
@@ -52,7 +53,8 @@ def reminder_keys(store, address: str, after: int) -> list[str]:
 
 
 def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
-    return datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute)
+    """The moment (naive UTC) of a local time at the leader's business, which is in India."""
+    return local_moment(day, time(hour, minute), "Asia/Kolkata")
 
 
 def test_a_new_item_is_sent_and_answered_done(store, clock, leader) -> None:
@@ -242,14 +244,19 @@ def test_concurrent_ticks_send_each_reminder_once(store, clock, migrated, make_p
         thread.join()
     for own in stores:
         own.dispose()
-    # 30 items x 3 reminders, each once; a leader busy elsewhere just waits for the next tick.
-    while sum(fired) < 90 and fire_due(store, clock.now()):
+    # 30 items, all 3 reminders due at once: the latest of each (overdue) goes, once, and the
+    # two it supersedes never; a leader busy elsewhere just waits for the next tick.
+    while sum(fired) < 30 and fire_due(store, clock.now()):
         pass
     with store.transaction() as session:
         rows = session.scalars(
             select(OutboundMessage.reminder_id).where(OutboundMessage.reminder_id.is_not(None))
         ).all()
-    assert len(set(rows)) == 90 and len(rows) == 180  # the notice and its question
+        kinds = session.scalars(
+            select(Reminder.kind).where(Reminder.sent_at.is_not(None)).distinct()
+        ).all()
+    assert len(set(rows)) == 30 and len(rows) == 60  # the notice and its question
+    assert kinds == ["action_overdue"]
 
 
 @pytest.mark.parametrize(
