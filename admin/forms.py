@@ -5,6 +5,9 @@ from datetime import date, datetime
 
 from starlette.datastructures import FormData
 
+from admin.times import from_input
+from bot.domain.zones import ZoneError
+
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
@@ -50,8 +53,10 @@ class Fields:
             return None
         return parsed
 
-    def moment(self, name: str, label: str) -> datetime | None:
-        """A date and time as a browser's datetime-local field sends it, read as UTC."""
+    def moment(self, name: str, label: str, zone_name: str = "UTC") -> datetime | None:
+        """A date and time as a browser's datetime-local field sends it, typed in the IANA
+        zone `zone_name`, as naive UTC. A time the clocks skip there is refused with a message;
+        one they pass twice is the first (admin.times.from_input)."""
         value = self.raw(name).strip()
         try:
             parsed = datetime.fromisoformat(value) if 16 <= len(value) <= 19 else None
@@ -60,7 +65,11 @@ class Fields:
         if parsed is None or parsed.tzinfo or not EARLIEST <= parsed.date() <= LATEST:
             self.errors.append(f"{label} must be a date and time like 2026-03-15T09:00.")
             return None
-        return parsed
+        try:
+            return from_input(parsed, zone_name)
+        except ZoneError as error:
+            self.errors.append(f"{label}: {error}")
+            return None
 
     def picked(self, name: str, label: str, choices: Collection[str]) -> list[str]:
         """The ticked boxes or selected options of a multiple choice, each one of `choices`."""

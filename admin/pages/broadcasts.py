@@ -15,6 +15,7 @@ from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.programme import STAGE_LABELS
+from admin.times import for_input, shown
 from admin.web import page
 from bot.capabilities import channel_names
 from bot.domain.broadcasts import (
@@ -61,12 +62,16 @@ def _compose(
         countries=_countries(request),
         max_text=MAX_TEXT,
         now=runtime_of(request).clock.now(),
+        earliest=for_input(runtime_of(request).clock.now(), staff.time_zone),
         **context,
     )
 
 
-def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment | None, object]:
-    """The texts, the segment and the sending time from the compose form."""
+def _read(
+    form: Fields, countries: list[str], zone_name: str
+) -> tuple[dict[str, str], Segment | None, object]:
+    """The texts, the segment and the sending time (typed in `zone_name`, read as UTC) from
+    the compose form."""
     texts = {code: form.text(f"text_{code}", LANGUAGE_NAMES[code], MAX_TEXT, code == "en")
              for code in LANGUAGES}  # fmt: skip
     chosen = {
@@ -76,7 +81,8 @@ def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment |
         "channels": form.picked("channels", "Channels", channel_names()),
         "overdue": form.raw("overdue") == "yes",
     }
-    send_at = form.moment("send_at", "Sending time") if form.raw("send_at").strip() else None
+    typed_at = form.raw("send_at").strip()
+    send_at = form.moment("send_at", "Sending time", zone_name) if typed_at else None
     segment = None if form.errors else Segment.model_validate(chosen)
     return texts, segment, send_at
 
@@ -117,7 +123,7 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
     runtime = runtime_of(request)
     fields = Fields(form)
     countries = [code for code, _ in _countries(request)]
-    texts, segment, _ = _read(fields, countries)
+    texts, segment, _ = _read(fields, countries, staff.time_zone)
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
     try:
@@ -132,7 +138,7 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
 def schedule(request: Request, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
     countries = [code for code, _ in _countries(request)]
-    texts, segment, send_at = _read(fields, countries)
+    texts, segment, send_at = _read(fields, countries, staff.time_zone)
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
     assert send_at is None or isinstance(send_at, datetime)
@@ -144,7 +150,7 @@ def schedule(request: Request, staff: Worker, form: Form) -> Response:
             "segment": broadcast.segment,
             "languages": sorted(broadcast.texts),
         }
-        notice = f"Broadcast scheduled for {broadcast.send_at:%Y-%m-%d %H:%M} UTC."
+        notice = f"Broadcast scheduled for {shown(broadcast.send_at, staff.time_zone)}."
         target, url = f"broadcast {broadcast.id}", f"/admin/broadcasts/{broadcast.id}"
         return Done("broadcast.schedule", target, url, notice, detail)
 

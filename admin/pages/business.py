@@ -6,18 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin.auth import Staff, runtime_of
-from admin.deps import Id, Viewer
+from admin.changes import Done, staff_action
+from admin.deps import Form, Id, Viewer, Worker
+from admin.forms import Fields
 from admin.pages.findings import scorecard_chart
 from admin.threads import interleaved
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.actions import MAX_REASON as MAX_WITHDRAW_REASON
 from bot.domain.assessments import review_of
+from bot.domain.business import set_time_zone
 from bot.domain.findings import latest_with_findings, scorecard
 from bot.domain.media import FileView, files_by_reference, files_of_messages
 from bot.domain.reports import SLUGS, issued, not_yet, openings
@@ -25,6 +28,7 @@ from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
 from bot.domain.training import checklist_answers
+from bot.domain.zones import MAX_ZONE_NAME, country_zones
 from bot.models import (
     ActionItem,
     ActionUpdate,
@@ -213,6 +217,7 @@ def business_page(
         report_names_by_slug=SLUGS,
         max_reason=MAX_REASON,
         max_withdraw_reason=MAX_WITHDRAW_REASON,
+        business_zones=country_zones(values["business"].country),
         **values,
         **context,
     )
@@ -228,6 +233,22 @@ def refusal(
         return business_page(request, staff, business_id, 400, errors=[error], typed=typed or {})
 
     return refused
+
+
+@router.post("/businesses/{business_id}/time-zone", response_model=None)
+def time_zone(request: Request, business_id: Id, staff: Worker, form: Form) -> Response:
+    """Give the business another of its country's zones (an IANA name from the list); its
+    reminders are planned in it from their next planning, its quiet hours follow at once."""
+    chosen = Fields(form).raw("time_zone").strip()[:MAX_ZONE_NAME]
+    typed = {"time_zone": chosen}
+
+    def choose(session: Session, _: datetime) -> Done:
+        business = set_time_zone(session, business_id, chosen)
+        url = f"/admin/businesses/{business_id}#time-zone"
+        notice = f"Time zone set to {business.time_zone}."
+        return Done("business.time_zone", f"business {business_id}", url, notice, typed)
+
+    return staff_action(request, staff, choose, refusal(request, staff, business_id, typed))
 
 
 @router.get("/businesses/{business_id}")
