@@ -19,6 +19,8 @@ from admin.threads import interleaved
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.actions import MAX_REASON as MAX_WITHDRAW_REASON
+from bot.domain.actions import replan_reminders as replan_items
+from bot.domain.assessments import replan_reminders as replan_assessment
 from bot.domain.assessments import review_of
 from bot.domain.business import set_time_zone
 from bot.domain.findings import latest_with_findings, scorecard
@@ -238,12 +240,14 @@ def refusal(
 @router.post("/businesses/{business_id}/time-zone", response_model=None)
 def time_zone(request: Request, business_id: Id, staff: Worker, form: Form) -> Response:
     """Give the business another of its country's zones (an IANA name from the list); its
-    reminders are planned in it from their next planning, its quiet hours follow at once."""
+    pending reminders move to the morning there and its quiet hours follow at once."""
     chosen = Fields(form).raw("time_zone").strip()[:MAX_ZONE_NAME]
     typed = {"time_zone": chosen}
 
-    def choose(session: Session, _: datetime) -> Done:
+    def choose(session: Session, now: datetime) -> Done:
         business = set_time_zone(session, business_id, chosen)
+        replan_items(session, business_id, now)
+        replan_assessment(session, business_id, now)
         url = f"/admin/businesses/{business_id}#time-zone"
         notice = f"Time zone set to {business.time_zone}."
         return Done("business.time_zone", f"business {business_id}", url, notice, typed)

@@ -167,6 +167,17 @@ def withdraw_action_item(
     return item
 
 
+def replan_reminders(session: Session, business_id: int, now: datetime) -> int:
+    """Plan the reminders of the business's open items again (after its time zone changed);
+    returns how many items were planned."""
+    items = session.scalars(
+        select(ActionItem).where(ActionItem.business_id == business_id, ActionItem.status.in_(OPEN))
+    ).all()
+    for item in items:
+        _plan_reminders(session, item, now)
+    return len(items)
+
+
 def overdue_items(session: Session, now: datetime) -> list[ActionItem]:
     """Items still open after their due date, oldest first: for staff to follow up."""
     return list(

@@ -351,6 +351,14 @@ def next_assessment_at(session: Session, business_id: int) -> datetime | None:
     return pending.scheduled_for if pending else None
 
 
+def replan_reminders(session: Session, business_id: int, now: datetime) -> None:
+    """Plan the reminders of the business's pending assessment again (after its time zone
+    changed); nothing when none is pending."""
+    pending = _pending(session, business_id)
+    if pending is not None:
+        _plan(session, pending, now)
+
+
 def _pending(session: Session, business_id: int) -> Assessment | None:
     return session.scalar(
         select(Assessment)

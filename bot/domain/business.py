@@ -64,9 +64,10 @@ def register_business(
 
 
 def set_time_zone(session: Session, business_id: int, zone_name: str) -> Business:
-    """Give the business another of its country's time zones (an IANA name); its reminders
-    and quiet hours follow it from their next planning. Raises NotFound for an unknown
-    business and Invalid for a zone that is not one of its country's."""
+    """Give the business another of its country's time zones (an IANA name); its quiet hours
+    follow at once, its reminders when planned again (`actions.replan_reminders`,
+    `assessments.replan_reminders`). Raises NotFound for an unknown business and Invalid for
+    a zone that is not one of its country's."""
     business = session.get(Business, business_id)
     if business is None:
         raise NotFound(f"There is no business {business_id}.")

@@ -3,13 +3,14 @@ a business takes its country's zone and staff may choose another of that country
 broadcast's sending time is typed in the person's zone and stored in UTC. In the browser at
 1280 and 375 px."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from console_support import add_business, snapshot
 from sqlalchemy import select
 
-from bot.models import AuditEntry, Broadcast, Business, StaffUser
+from bot.domain.actions import create_action_item
+from bot.models import AuditEntry, Broadcast, Business, Reminder, StaffUser
 
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -23,6 +24,20 @@ def zone_of(console, email: str) -> str:
 def business_zone(console, business_id: int) -> str:
     with console.runtime.store.transaction() as session:
         return session.get(Business, business_id).time_zone
+
+
+def reminder_times(console, item_id: int) -> list[datetime]:
+    """When the item's pending due-day reminder falls (naive UTC)."""
+    with console.runtime.store.transaction() as session:
+        return list(
+            session.scalars(
+                select(Reminder.due_at).where(
+                    Reminder.subject_id == item_id,
+                    Reminder.kind == "action_due",
+                    Reminder.cancelled_at.is_(None),
+                )
+            )
+        )
 
 
 def test_a_person_chooses_a_zone_and_every_time_is_shown_in_it(console, world, sign_in) -> None:
@@ -95,6 +110,12 @@ def test_a_business_takes_its_country_zone_and_staff_choose_another(console, sig
     mexico = add_business(console, "+525512399001", "Telares de Oaxaca", "Oaxaca", "MX")
     assert business_zone(console, india) == "Asia/Kolkata"
     assert business_zone(console, mexico) == "America/Mexico_City"
+    with console.runtime.store.transaction() as session:
+        item_id = create_action_item(
+            session, mexico, "remediation", "minor", "Pay on delivery", date(2026, 1, 11),
+            console.clock.now(),
+        ).id  # fmt: skip
+    assert reminder_times(console, item_id) == [datetime(2026, 1, 11, 15)]
     staff = sign_in("staff")
     # India has one zone: nothing to choose.
     assert "/time-zone" not in staff.get(f"/admin/businesses/{india}").text
@@ -108,6 +129,8 @@ def test_a_business_takes_its_country_zone_and_staff_choose_another(console, sig
     assert response.status_code == 303
     assert "Time zone set to America/Tijuana." in staff.get(response.headers["location"]).text
     assert business_zone(console, mexico) == "America/Tijuana"
+    # The pending reminder moved to 09:00 in Tijuana, 17:00 UTC (from 15:00 UTC).
+    assert reminder_times(console, item_id) == [datetime(2026, 1, 11, 17)]
     for wrong in ("Asia/Kolkata", "", "x" * 100_000, "<b>Tijuana</b>"):
         before = snapshot(console)
         refused = staff.submit(f"/admin/businesses/{mexico}/time-zone", {"time_zone": wrong})
