@@ -278,6 +278,20 @@ def test_a_reply_at_night_goes_at_once(runtime, fake_twilio) -> None:
     assert len(sent_to(fake_twilio, phone)) == len(rows)
 
 
+def test_someone_who_just_wrote_is_awake(runtime, fake_twilio) -> None:
+    phone = "+525512340007"
+    business_id = leader_in(runtime, phone, "MX")
+    move_to(runtime, datetime(2026, 1, 6, 5))  # 23:00 in Mexico City
+    runtime.engine.handle(Inbound("sms", phone, "SM-night-2", "menu"))
+    runtime.sender.send_due()
+    move_to(runtime, datetime(2026, 1, 6, 5, 29))  # 29 minutes later: a notice goes at once
+    new_item(runtime, business_id, date(2026, 1, 20))
+    assert rows_for(runtime.store, phone)[-1].next_attempt_at == runtime.clock.now()
+    move_to(runtime, datetime(2026, 1, 6, 5, 31))  # 31 minutes after: it waits for 08:00
+    new_item(runtime, business_id, date(2026, 1, 21))
+    assert rows_for(runtime.store, phone)[-1].next_attempt_at == datetime(2026, 1, 6, 14)
+
+
 def test_a_broadcast_at_night_reaches_each_leader_in_their_morning(runtime, fake_twilio) -> None:
     york, mexico, india = "+12125550104", "+525512340004", "+919812340004"
     for phone, country in ((york, "US"), (mexico, "MX"), (india, "IN")):

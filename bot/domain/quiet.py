@@ -6,7 +6,8 @@ already hands over no row before that time, so its pacing and once-only rules st
 The hours come from the QUIET_HOURS setting, read once per process (`read_quiet_hours`) and put
 on every transaction by the store (`QUIET_HOURS_KEY` in the session's info). A transaction that
 handles a person's own message is marked as answering them (`answering`): nothing queued for
-them in it waits, as they are evidently awake.
+them in it waits. Nor does a message to someone who wrote within the last AWAKE minutes (the
+answer to a file they sent, checked in the background): they are evidently awake.
 """
 
 import re
@@ -22,6 +23,7 @@ from bot.models import Business, Contact
 
 QUIET_HOURS_KEY = "quiet_hours"
 _ANSWERING_KEY = "answering_contact"
+AWAKE = timedelta(minutes=30)
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -94,8 +96,10 @@ def person_zone(session: Session, contact: Contact) -> str:
 
 def held_until(session: Session, contact: Contact, now: datetime) -> datetime:
     """When a message the programme starts may go to the contact (`now` or the end of their
-    night); `now` when the transaction answers their own message."""
+    night); `now` when the transaction answers their own message or they wrote within AWAKE."""
     if session.info.get(_ANSWERING_KEY) == contact.id:
+        return now
+    if contact.last_inbound_at is not None and now - contact.last_inbound_at < AWAKE:
         return now
     quiet = quiet_hours_of(session)
     if quiet is None:
