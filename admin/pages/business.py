@@ -122,12 +122,15 @@ ItemLine = tuple[ActionItem, ActionUpdate | None, list[FileView]]
 
 
 def items_of(session: Session, business_id: int, leader: Contact | None) -> list[ItemLine]:
-    """The business's items, open ones first by due date, each with the leader's latest word
-    and every file sent as its evidence (what became of each)."""
+    """The business's items, open ones first by due date (verified and withdrawn ones last),
+    each with the leader's latest word and every file sent as its evidence (what became of
+    each)."""
     items = session.scalars(
         select(ActionItem)
         .where(ActionItem.business_id == business_id)
-        .order_by(ActionItem.status == "verified", ActionItem.due_on, ActionItem.id)
+        .order_by(
+            ActionItem.status.in_(("verified", "withdrawn")), ActionItem.due_on, ActionItem.id
+        )
     ).all()
     latest: dict[int, ActionUpdate] = {}
     sent: dict[int, list[str]] = {}

@@ -310,7 +310,9 @@ def award_seal(
         statuses = list(
             session.scalars(
                 select(ActionItem.status).where(
-                    ActionItem.business_id == business_id, ActionItem.kind == "corrective"
+                    ActionItem.business_id == business_id,
+                    ActionItem.kind == "corrective",
+                    ActionItem.status != "withdrawn",  # taken back: neither waited for nor counted
                 )
             )
         )

@@ -9,7 +9,7 @@ from assessment_support import assess, outcome_needs
 from journey_support import MENU, business_id, last_id, outbox, register
 from sqlalchemy import select
 
-from bot.domain.actions import create_action_item, verify_action_item
+from bot.domain.actions import create_action_item, verify_action_item, withdraw_action_item
 from bot.domain.assessments import (
     AssessmentError,
     add_months,
@@ -148,7 +148,11 @@ def test_the_stage_follows_the_records_and_the_leader_sees_it(store, clock, make
         corrective = create_action_item(
             session, business, "corrective", "minor", "Botiquín.", date(2026, 3, 1), now()
         )
-        with pytest.raises(AssessmentError, match="not verified"):
+        mistaken = create_action_item(
+            session, business, "corrective", "minor", "Extintor.", date(2026, 3, 1), now()
+        )
+        withdraw_action_item(session, mistaken.id, now())  # taken back: the seal waits not
+        with pytest.raises(AssessmentError, match="1 corrective action item"):
             award_seal(session, business, now())
         verify_action_item(session, corrective.id, now())
         award_seal(session, business, now())
