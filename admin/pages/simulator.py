@@ -95,4 +95,5 @@ def send(request: Request, staff: Worker, form: Form) -> HTMLResponse | Redirect
     assert address is not None
     runtime.engine.handle(Inbound(CHANNEL, address, f"console-{uuid.uuid4().hex}", text))
     take_pending(runtime.store, address, runtime.clock.now())
-    return RedirectResponse(f"/admin/simulator?phone={quote(address)}", status_code=303)
+    # The page opens at the newest message, where the reply just sent is.
+    return RedirectResponse(f"/admin/simulator?phone={quote(address)}#newest", status_code=303)
