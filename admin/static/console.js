@@ -25,7 +25,12 @@
       list.scrollTop = list.scrollHeight;
       last.scrollIntoView({ block: "nearest" });
       var box = document.querySelector("textarea[data-enter-sends]");
-      if (box) { box.focus({ preventScroll: true }); }
+      /* After the page has gone to its #newest anchor, which would otherwise take the focus. */
+      if (box) {
+        window.addEventListener("load", function () {
+          window.setTimeout(function () { box.focus({ preventScroll: true }); }, 0);
+        });
+      }
     }
   }
 

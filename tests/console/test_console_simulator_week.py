@@ -48,13 +48,14 @@ def send_with_enter(page, text: str) -> None:
     before = page.locator("#transcript .bubble").count()
     if page.locator("#transcript .bubble").count():
         # After a send the message box has the focus again: the next message is just typed.
-        assert page.evaluate("document.activeElement.name") == "text"
+        page.wait_for_function("document.activeElement.name === 'text'", timeout=3000)
     box = page.locator("textarea[name=text]")
     box.fill(text)
     box.press("Enter")
     page.wait_for_function(
         f"document.querySelectorAll('#transcript .bubble').length > {before}"
     )
+    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
