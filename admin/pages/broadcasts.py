@@ -1,6 +1,7 @@
 """Broadcasts: compose a message per language (English is the fallback), choose a segment,
 preview who gets it and what it costs in SMS, schedule it, and follow its delivery."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from babel import Locale
@@ -14,9 +15,10 @@ from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pickers import business_choices
 from admin.programme import STAGE_LABELS
 from admin.web import page
-from bot.capabilities import channel_names
+from bot.capabilities import channel_label, channel_names
 from bot.domain.broadcasts import (
     MAX_TEXT,
     BroadcastError,
@@ -25,6 +27,7 @@ from bot.domain.broadcasts import (
     cancel_broadcast,
     create_broadcast,
     preview,
+    segment_of,
 )
 from bot.domain.stage import STAGES
 from bot.models import Broadcast, Business, StaffUser
@@ -38,10 +41,23 @@ MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
 SHOWN = 100
 
 
-def _countries(request: Request) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Choices:
+    """What the segment's pickers offer: the businesses' countries and the businesses."""
+
+    countries: list[tuple[str, str]]  # (ISO code, English name), by name
+    businesses: list[tuple[int, str]]  # (id, label), admin.pickers.business_choices
+
+    def business_ids(self) -> set[str]:
+        return {str(id_) for id_, _ in self.businesses}
+
+
+def _choices(request: Request) -> Choices:
     with runtime_of(request).store.transaction() as session:
         codes = session.scalars(select(Business.country).distinct()).all()
-    return sorted(((code, country_name(code, "en")) for code in codes), key=lambda c: c[1])
+        businesses = business_choices(session)
+    countries = sorted(((code, country_name(code, "en")) for code in codes), key=lambda c: c[1])
+    return Choices(countries, businesses)
 
 
 def _compose(
@@ -49,6 +65,7 @@ def _compose(
 ) -> HTMLResponse:
     context.setdefault("typed", {"texts": {}, "segment": {}, "send_at": ""})
     context.setdefault("preview", None)
+    choices = _choices(request)
     return page(
         request,
         "broadcast_new.html",
@@ -57,16 +74,19 @@ def _compose(
         section="broadcasts",
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
         stages=[(code, STAGE_LABELS.get(code, code)) for code in STAGES],
-        channels=channel_names(),
-        countries=_countries(request),
+        channels=[(name, channel_label(name)) for name in channel_names()],
+        countries=choices.countries,
+        businesses=choices.businesses,
         max_text=MAX_TEXT,
         now=runtime_of(request).clock.now(),
         **context,
     )
 
 
-def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment | None, object]:
+def _read(form: Fields, choices: Choices) -> tuple[dict[str, str], Segment | None, object]:
     """The texts, the segment and the sending time from the compose form."""
+    countries = [code for code, _ in choices.countries]
+    ids = choices.business_ids()
     texts = {code: form.text(f"text_{code}", LANGUAGE_NAMES[code], MAX_TEXT, code == "en")
              for code in LANGUAGES}  # fmt: skip
     chosen = {
@@ -75,9 +95,15 @@ def _read(form: Fields, countries: list[str]) -> tuple[dict[str, str], Segment |
         "languages": form.picked("languages", "Languages", LANGUAGES),
         "channels": form.picked("channels", "Channels", channel_names()),
         "overdue": form.raw("overdue") == "yes",
+        "business_ids": [int(value) for value in form.picked("business_ids", "Businesses", ids)],
     }
     send_at = form.moment("send_at", "Sending time") if form.raw("send_at").strip() else None
-    segment = None if form.errors else Segment.model_validate(chosen)
+    segment = None
+    if not form.errors:
+        try:
+            segment = segment_of(chosen)
+        except BroadcastError as error:  # more businesses ticked than a segment holds
+            form.errors.append(str(error))
     return texts, segment, send_at
 
 
@@ -86,7 +112,7 @@ def _typed(form: Fields) -> dict[str, object]:
         "texts": {code: form.raw(f"text_{code}")[: MAX_TEXT * 2] for code in LANGUAGES},
         "segment": {
             name: [v for v in form.form.getlist(name) if isinstance(v, str)]
-            for name in ("countries", "stages", "languages", "channels")
+            for name in ("countries", "stages", "languages", "channels", "business_ids")
         }
         | {"overdue": form.raw("overdue") == "yes"},
         "send_at": form.raw("send_at")[:40],
@@ -116,8 +142,7 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
     """Nothing is saved: the form comes back with the recipients and SMS parts per language."""
     runtime = runtime_of(request)
     fields = Fields(form)
-    countries = [code for code, _ in _countries(request)]
-    texts, segment, _ = _read(fields, countries)
+    texts, segment, _ = _read(fields, _choices(request))
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
     try:
@@ -131,8 +156,7 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
 @router.post("/broadcasts", response_model=None)
 def schedule(request: Request, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
-    countries = [code for code, _ in _countries(request)]
-    texts, segment, send_at = _read(fields, countries)
+    texts, segment, send_at = _read(fields, _choices(request))
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
     assert send_at is None or isinstance(send_at, datetime)

@@ -53,7 +53,7 @@ def test_real_contacts_cannot_be_impersonated_from_the_simulator(console) -> Non
     add_business(console, "+919812345678", "Blue Thread")
     response = send(console.sign_in("staff"), "+919812345678", "STOP")
     assert response.status_code == 400
-    assert "is a real contact on sms" in response.text
+    assert "is a real contact on SMS" in response.text
     with console.runtime.store.transaction() as session:
         contact = session.scalar(select(Contact).where(Contact.address == "+919812345678"))
         assert (contact.channel, contact.opted_out) == ("sms", False)
