@@ -2,10 +2,11 @@
 preview who gets it and what it costs in SMS, schedule it, and follow its delivery."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated
 
 from babel import Locale
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,11 +18,24 @@ from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.pickers import business_choices
 from admin.programme import STAGE_LABELS
+from admin.waiting import explain
 from admin.web import page
 from bot.capabilities import channel_label, channel_names
+from bot.channels.registry import configured_lanes
+from bot.channels.twilio import SERVICE_WINDOW
+from bot.domain.broadcast_delivery import (
+    PAGE_SIZE,
+    STATUS_FILTERS,
+    Waiting,
+    outside_window,
+    recipient_counts,
+    recipients_page,
+    waiting_reasons,
+)
 from bot.domain.broadcasts import (
     MAX_TEXT,
     BroadcastError,
+    Progress,
     Segment,
     broadcast_progress,
     cancel_broadcast,
@@ -39,6 +53,19 @@ router = APIRouter()
 LANGUAGE_NAMES = {code: Locale.parse("en").languages.get(code, code) for code in LANGUAGES}
 MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
 SHOWN = 100
+# The recipients' status filters as staff read them.
+STATUS_WORDS = {
+    "waiting": "Waiting",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "failed": "Failed",
+    "opted_out": "Opted out",
+    "cancelled": "Cancelled",
+}
+# While a broadcast is being sent its page reloads itself this often (seconds); one due
+# within REFRESH_AHEAD counts as being sent.
+REFRESH_SECONDS = 5
+REFRESH_AHEAD = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -178,14 +205,63 @@ def schedule(request: Request, staff: Worker, form: Form) -> Response:
     return staff_action(request, staff, schedule_it, refused)
 
 
+def _filters(status: str, number: str) -> tuple[str | None, int, list[str]]:
+    """The recipients' status filter and page number from the address, with what was wrong."""
+    errors = []
+    chosen = status.strip() or None
+    if chosen is not None and chosen not in STATUS_FILTERS:
+        errors.append(f"Choose a status from the list: {', '.join(STATUS_WORDS.values())}.")
+        chosen = None
+    page_number = 1
+    if number.strip():
+        digits = number.strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= 7 and int(digits) >= 1:
+            page_number = int(digits)
+        else:
+            errors.append("The page is a whole number, 1 or more.")
+    return chosen, page_number, errors
+
+
+def _sending(state: Progress, broadcast: Broadcast, reasons: list[Waiting], now: datetime) -> bool:
+    """Whether the page should refresh itself: queueing, due within minutes, or something
+    waits that will move without anyone doing anything."""
+    soon = broadcast.status == "scheduled" and broadcast.send_at <= now + REFRESH_AHEAD
+    moving = any(entry.reason != "on_next_chat" for entry in reasons)
+    return state.status == "queueing" or soon or moving
+
+
 @router.get("/broadcasts/{broadcast_id}")
-def progress(request: Request, broadcast_id: Id, staff: Viewer) -> HTMLResponse:
-    with runtime_of(request).store.transaction() as session:
+def progress(
+    request: Request,
+    broadcast_id: Id,
+    staff: Viewer,
+    status: str = "",
+    number: Annotated[str, Query(alias="page")] = "",
+) -> HTMLResponse:
+    """The broadcast's progress: counts per delivery status, why what is unsent waits, and its
+    recipients a page at a time, filtered by `status` (a key of STATUS_FILTERS); the page
+    refreshes itself while the broadcast is being sent."""
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    chosen, page_number, errors = _filters(status, number)
+    with runtime.store.transaction() as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
             raise HTTPException(404)
         state = broadcast_progress(session, broadcast_id)
         author = session.get(StaffUser, broadcast.created_by) if broadcast.created_by else None
+        counts = recipient_counts(session, broadcast_id)
+        pages = max(1, -(-counts[chosen or "all"] // PAGE_SIZE))
+        if page_number > pages:
+            errors.append(f"There {'is' if pages == 1 else 'are'} only {pages} page(s); "
+                          f"showing page {pages}.")  # fmt: skip
+            page_number = pages
+        listed, _ = recipients_page(session, broadcast_id, chosen, page_number)
+        reasons = waiting_reasons(session, broadcast_id, now)
+        templated = outside_window(session, broadcast_id, now, SERVICE_WINDOW)
+    rates: dict[str, float] = {}
+    for lane in configured_lanes(runtime.settings):
+        rates[lane.channel] = rates.get(lane.channel, 0) + lane.per_second
     statuses = list(dict.fromkeys([*MAIN_STATUSES, *sorted(state.counts)]))
     chart = horizontal_bars(
         "Messages by delivery status", [(s, state.counts.get(s, 0)) for s in statuses]
@@ -195,12 +271,21 @@ def progress(request: Request, broadcast_id: Id, staff: Viewer) -> HTMLResponse:
         "broadcast.html",
         staff,
         section="broadcasts",
+        errors=errors,
         broadcast=broadcast,
         state=state,
         author=author.email if author else "—",
         chart=chart,
         language_names=LANGUAGE_NAMES,
         stage_names=STAGE_LABELS,
+        counts=counts,
+        status_words=STATUS_WORDS,
+        chosen=chosen,
+        recipients=listed,
+        page_number=page_number,
+        pages=pages,
+        waiting=explain(reasons, rates, templated, SERVICE_WINDOW),
+        refresh=REFRESH_SECONDS if _sending(state, broadcast, reasons, now) else None,
     )
 
 

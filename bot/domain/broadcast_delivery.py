@@ -9,22 +9,48 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.capabilities import capabilities_of
 from bot.domain.broadcasts import WAITING
 from bot.models import Business, Contact, OutboundMessage
 
-# Outbox statuses as staff filter them: each word stands for the statuses it groups.
+# Outbox statuses as staff filter them: each word stands for the statuses it groups. Rows
+# cancelled because the person opted out (sent STOP) are told apart from a cancelled broadcast.
 STATUS_FILTERS: dict[str, tuple[str, ...]] = {
     "waiting": WAITING,
     "sent": ("sent", "unknown"),
     "delivered": ("delivered", "read"),
     "failed": ("failed", "undelivered"),
+    "opted_out": ("cancelled",),
     "cancelled": ("cancelled",),
 }
+OPTED_OUT = "opted_out"  # the error_code of a row withheld because its person opted out
 PAGE_SIZE = 50
+
+
+def _matching(status: str) -> ColumnElement[bool]:
+    """The condition an outbox row meets to count under the filter word `status`."""
+    condition = OutboundMessage.status.in_(STATUS_FILTERS[status])
+    if status == "opted_out":
+        return and_(condition, OutboundMessage.error_code == OPTED_OUT)
+    if status == "cancelled":
+        opted_out = func.coalesce(OutboundMessage.error_code, "") == OPTED_OUT
+        return and_(condition, ~opted_out)
+    return condition
+
+
+def recipient_counts(session: Session, broadcast_id: int) -> dict[str, int]:
+    """How many of the broadcast's recipients fall under each filter word of STATUS_FILTERS
+    (every one, zeros included), and under "all"."""
+    row = session.execute(
+        select(
+            func.count(),
+            *(func.count(case((_matching(word), 1))) for word in STATUS_FILTERS),
+        ).where(OutboundMessage.broadcast_id == broadcast_id)
+    ).one()
+    return {"all": row[0]} | {word: row[i + 1] for i, word in enumerate(STATUS_FILTERS)}
 
 
 @dataclass(frozen=True)
@@ -65,7 +91,7 @@ def recipients_page(
     PAGE_SIZE a page in outbox order, pages counted from 1; and how many match in all."""
     rows = select(OutboundMessage).where(OutboundMessage.broadcast_id == broadcast_id)
     if status is not None:
-        rows = rows.where(OutboundMessage.status.in_(STATUS_FILTERS[status]))
+        rows = rows.where(_matching(status))
     total = session.scalar(select(func.count()).select_from(rows.subquery())) or 0
     # A leader may lead several businesses: the first one names the recipient.
     led = select(Business).where(Business.leader_id == OutboundMessage.contact_id)
@@ -143,9 +169,12 @@ def _reason(channel: str, status: str, tried: bool, held: bool) -> str:
     return "in_line"
 
 
-def outside_window(session: Session, broadcast_id: int, now: datetime, window: timedelta) -> int:
-    """How many unsent rows, on channels that need a template outside a service window, go to
-    people who last wrote more than `window` ago (or never): they get the approved template."""
+def outside_window(
+    session: Session, broadcast_id: int, now: datetime, window: timedelta
+) -> dict[str, int]:
+    """Per channel that needs a template outside a service window (WhatsApp), how many unsent
+    rows go to people who last wrote more than `window` ago or never: they get the approved
+    template instead of the text. `now` is UTC."""
     templated = [
         channel
         for channel in session.scalars(
@@ -156,24 +185,20 @@ def outside_window(session: Session, broadcast_id: int, now: datetime, window: t
         if _templates(channel)
     ]
     if not templated:
-        return 0
+        return {}
     silent = or_(Contact.last_inbound_at.is_(None), Contact.last_inbound_at < now - window)
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboundMessage)
-            .join(Contact, Contact.id == OutboundMessage.contact_id)
-            .where(
-                and_(
-                    OutboundMessage.broadcast_id == broadcast_id,
-                    OutboundMessage.status.in_(WAITING),
-                    OutboundMessage.channel.in_(templated),
-                    silent,
-                )
-            )
+    counted = session.execute(
+        select(OutboundMessage.channel, func.count())
+        .join(Contact, Contact.id == OutboundMessage.contact_id)
+        .where(
+            OutboundMessage.broadcast_id == broadcast_id,
+            OutboundMessage.status.in_(WAITING),
+            OutboundMessage.channel.in_(templated),
+            silent,
         )
-        or 0
+        .group_by(OutboundMessage.channel)
     )
+    return {channel: count for channel, count in counted.all() if count}
 
 
 def _templates(channel: str) -> bool:
