@@ -6,6 +6,7 @@ import re
 
 import pytest
 from console_support import PASSWORD
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.channels.provider import Inbound
@@ -45,17 +46,15 @@ def no_sideways_scroll(page) -> bool:
 
 
 def send_with_enter(page, text: str) -> None:
-    before = page.locator("#transcript .bubble").count()
+    box = page.locator("textarea[name=text]")
     if page.locator("#transcript .bubble").count():
         # After a send the message box has the focus again: the next message is just typed.
-        page.wait_for_function("document.activeElement.name === 'text'", timeout=3000)
-    box = page.locator("textarea[name=text]")
+        expect(box).to_be_focused(timeout=3000)
     box.fill(text)
-    box.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('#transcript .bubble').length > {before}"
-    )
+    with page.expect_navigation():
+        box.press("Enter")
     page.wait_for_load_state("load")
+    expect(box).to_be_focused(timeout=3000)
 
 
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
