@@ -74,9 +74,9 @@ def test_recipients_are_listed_with_their_status_and_why_the_rest_wait(console) 
         assert count in text, count
     assert "Weavers 002" in text and "30003: Unreachable handset" in text
     assert "They sent STOP before it left" in text
-    assert "1 Simulator message wait for their phone" in text
+    assert "1 Simulator message waits for the phone" in text
     assert "when that phone next chats" in text
-    assert "1 SMS message wait because SMS is not set up on this server" in text
+    assert "1 SMS message waits because SMS is not set up on this server" in text
     assert "+91981" not in html  # recipients by business, never by phone number
     # Something still moves without anyone acting (the SMS row): the page updates itself.
     assert '<meta http-equiv="refresh" content="5">' in html
@@ -96,7 +96,7 @@ def test_a_message_held_or_retried_says_until_when(console) -> None:
     set_status(console, "+919810000002", next_attempt_at=later, attempts=1)
     text = plain(console.sign_in("viewer").get(f"/admin/broadcasts/{broadcast_id}").text)
     when = f"{later:%Y-%m-%d %H:%M} UTC"
-    assert f"1 SMS message are held until {when}" in text
+    assert f"1 SMS message is held until {when}" in text
     assert f"tried again from {when}" in text
 
 
@@ -339,7 +339,7 @@ def test_the_detail_page_updates_itself_while_sending(
     expect(page.locator("#recipients nav.filters")).to_contain_text(
         "Delivered (59)", timeout=15_000
     )
-    assert "1 Simulator message wait for their phone" in page.locator("#waiting").inner_text()
+    assert "1 Simulator message waits for the phone" in page.locator("#waiting").inner_text()
     assert in_view(page, page.locator("#waiting li").first)
     assert no_sideways_scroll(page)
     # Nothing moves by itself any more: the page stops refreshing.
@@ -350,3 +350,20 @@ def test_the_detail_page_updates_itself_while_sending(
     assert no_sideways_scroll(page)
     page.screenshot(path=artifacts / f"broadcast-sent-{name}.png", full_page=True)
     context.close()
+
+
+def test_paced_lanes_and_the_whatsapp_window_are_explained(make_console) -> None:
+    console = make_console(
+        twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t" * 32,
+        twilio_sms_from="+15550009999", twilio_whatsapp_from="+15550009998",
+    )  # fmt: skip
+    programme(console, 4)
+    with console.runtime.store.transaction() as session:
+        session.execute(
+            update(Contact).where(Contact.address == "+919810000003").values(channel="whatsapp")
+        )
+    broadcast_id = sent_now(console)
+    text = plain(console.sign_in("viewer").get(f"/admin/broadcasts/{broadcast_id}").text)
+    assert "2 SMS messages are in line: SMS goes out at 1 per second" in text
+    assert "so the last leaves in about 2 seconds" in text
+    assert "1 WhatsApp recipient last wrote more than 1 day ago, so gets the approved" in text
