@@ -178,9 +178,9 @@ def outside_window(
     templated = [
         channel
         for channel in session.scalars(
-            select(OutboundMessage.channel.distinct()).where(
-                OutboundMessage.broadcast_id == broadcast_id
-            )
+            select(OutboundMessage.channel)
+            .where(OutboundMessage.broadcast_id == broadcast_id)
+            .distinct()
         )
         if _templates(channel)
     ]
