@@ -222,11 +222,22 @@ def _filters(status: str, number: str) -> tuple[str | None, int, list[str]]:
     return chosen, page_number, errors
 
 
-def _sending(state: Progress, broadcast: Broadcast, reasons: list[Waiting], now: datetime) -> bool:
+def _sending(
+    state: Progress,
+    broadcast: Broadcast,
+    reasons: list[Waiting],
+    rates: dict[str, float],
+    now: datetime,
+) -> bool:
     """Whether the page should refresh itself: queueing, due within minutes, or something
-    waits that will move without anyone doing anything."""
+    waits that will move without anyone doing anything (not a simulator phone's message, nor
+    one on a channel this server does not send through)."""
     soon = broadcast.status == "scheduled" and broadcast.send_at <= now + REFRESH_AHEAD
-    moving = any(entry.reason != "on_next_chat" for entry in reasons)
+    stuck = ("on_next_chat",)
+    moving = any(
+        entry.reason not in stuck and (entry.reason != "in_line" or entry.channel in rates)
+        for entry in reasons
+    )
     return state.status == "queueing" or soon or moving
 
 
@@ -285,7 +296,7 @@ def progress(
         page_number=page_number,
         pages=pages,
         waiting=explain(reasons, rates, templated, SERVICE_WINDOW),
-        refresh=REFRESH_SECONDS if _sending(state, broadcast, reasons, now) else None,
+        refresh=REFRESH_SECONDS if _sending(state, broadcast, reasons, rates, now) else None,
     )
 
 
