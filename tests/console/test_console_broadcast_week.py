@@ -376,3 +376,29 @@ def test_paced_lanes_and_the_whatsapp_window_are_explained(make_console) -> None
         set_status(console, f"+9198100{number:05d}", status="delivered")
     html = client.get(f"/admin/broadcasts/{broadcast_id}").text
     assert 'http-equiv="refresh"' not in html and "Being sent" not in html
+
+
+@VIEWPORTS
+def test_the_survey_and_brand_account_pickers_filter_as_one_types(
+    chromium, console, world, artifacts, viewport
+) -> None:
+    programme(console, 30)
+    context, page = signed_in_page(chromium, console, viewport, "admin")
+    name = "wide" if viewport is WIDE else "phone"
+    page.goto("/admin/surveys")
+    picker = page.locator("#survey-business")
+    picker.locator("input[type=search]").fill("blue thread")
+    shown = picker.locator("label.check:visible")
+    assert shown.count() == 1 and "Blue Thread Embroidery" in shown.inner_text()
+    shown.locator("input").check()
+    assert in_view(page, shown) and no_sideways_scroll(page)
+    page.screenshot(path=artifacts / f"survey-business-picker-{name}.png", full_page=True)
+    page.goto("/admin/staff")
+    picker = page.locator("#new-account-businesses")
+    picker.locator("input[type=search]").fill("weavers 02")
+    assert picker.locator("label.check:visible").count() == 10
+    assert "10 of 31 shown" in picker.locator("[data-shown]").inner_text()
+    assert in_view(page, picker.locator("label.check:visible").first)
+    assert no_sideways_scroll(page)
+    page.screenshot(path=artifacts / f"staff-business-picker-{name}.png", full_page=True)
+    context.close()
