@@ -44,6 +44,7 @@ def staff_page(
     with runtime.store.transaction() as session:
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
         sessions = staff_sessions.open_counts(session, now)
+        businesses = business_choices(session)
         failures = signin.recent_failures(session, (user.email for user in accounts), now)
         links = {
             user.id: [
@@ -54,8 +55,6 @@ def staff_page(
             if user.role == BRAND
         }
     context.setdefault("typed", _TYPED)
-    with runtime.store.transaction() as session:
-        businesses = business_choices(session)
     return page(
         request,
         "staff.html",
