@@ -23,12 +23,22 @@ class Fields:
         return value.replace("\x00", "") if isinstance(value, str) else ""
 
     def text(self, name: str, label: str, max_length: int, required: bool = True) -> str:
-        value = self.raw(name).strip()
+        return self._checked(self.raw(name).strip(), label, max_length, required)
+
+    def _checked(self, value: str, label: str, max_length: int, required: bool) -> str:
         if required and not value:
             self.errors.append(f"{label} is needed.")
         elif len(value) > max_length:
             self.errors.append(f"{label} is too long: at most {max_length} characters.")
         return value[:max_length]
+
+    def joined(self, name: str, label: str, max_length: int, required: bool = True) -> str:
+        """Every value of a field sent several times (ticked boxes), or one typed list, as one
+        comma-separated text, checked like `text`."""
+        values = [
+            v.replace("\x00", "").strip() for v in self.form.getlist(name) if isinstance(v, str)
+        ]
+        return self._checked(",".join(v for v in values if v), label, max_length, required)
 
     def choice(self, name: str, label: str, choices: Mapping[str, str]) -> str:
         value = self.raw(name).strip()

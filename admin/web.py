@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from admin import programme
 from admin.auth import Staff, csrf_token
 from admin.times import shown
+from bot.capabilities import channel_label
 from messages.countries import country_name
 
 _HERE = Path(__file__).parent
@@ -52,6 +53,8 @@ def country(code: str) -> str:
 
 _environment.filters["when"] = when
 _environment.filters["country"] = country
+# A channel's plain name ("WhatsApp", "Simulator") wherever a channel id would show.
+_environment.filters["channel"] = channel_label
 _environment.globals.update(
     navigation=NAVIGATION,
     label=programme.label,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 class Capabilities:
     """What one channel can do; the renderer, the sender and the scheduler read these."""
 
+    # The channel's name as people know it, shown in the console ("SMS", "WhatsApp").
+    label: str = ""
     buttons: bool = False  # options become buttons whose press sends the option's number
     media: bool = False  # people can send photos and files (evidence for an item)
     templates: bool = False  # outside a service window only an approved template may go
@@ -50,6 +52,13 @@ def capabilities_of(channel: str) -> Capabilities:
 def channel_names() -> tuple[str, ...]:
     """Every declared channel's name, in the registry's order."""
     return tuple(_DECLARED)
+
+
+def channel_label(channel: str) -> str:
+    """The channel's name for people ("WhatsApp" for "whatsapp"); a name no registered channel
+    declares (an old row's) is given back as it is."""
+    declared = _DECLARED.get(channel)
+    return declared.label if declared and declared.label else channel
 
 
 def is_practice(channel: str) -> bool:

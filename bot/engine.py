@@ -41,7 +41,6 @@ from flows.views import ItemView, LessonView, NodeView
 from messages.render import Rendered
 
 MAX_STORED_TEXT = 4096
-REDACTED = "[survey answer]"  # what practice (simulator) survey messages keep
 _ATTEMPTS = 3
 # Private inbound rows take a random negative id, never a number from the sequence, so neither
 # their ids nor gaps between other rows' ids count one person's messages.
@@ -238,9 +237,11 @@ class Engine:
         private: bool,
         hidden: bool,
     ) -> InboundMessage:
-        """The inbound row, and a record of each file it brought, to fetch. A survey message
-        keeps nothing that ties it to the person or says what or exactly when (no files); its
-        body is emptied at the provider too where that is possible."""
+        """The inbound row, and a record of each file it brought, to fetch. A respondent's survey
+        message (`hidden`) keeps nothing that ties it to the person or says what or exactly when
+        (no files); its body is emptied at the provider too where that is possible. Staff
+        practising a survey on a practice channel (the simulator) keep what they typed, so they
+        can read it back; their answers never count and no file is fetched."""
         if hidden:
             record = InboundMessage(
                 id=-1 - secrets.randbelow(_PRIVATE_IDS),
@@ -257,7 +258,7 @@ class Engine:
                 channel=inbound.channel,
                 provider_id=inbound.provider_id,
                 contact_id=contact.id,
-                body=REDACTED if private else inbound.text,
+                body=inbound.text,
                 media=[] if private else list(inbound.media),
                 received_at=now,
             )

@@ -12,6 +12,7 @@ from admin.deps import Form, Worker
 from admin.forms import Fields
 from admin.threads import interleaved
 from admin.web import page
+from bot.capabilities import channel_label
 from bot.channels.provider import Inbound
 from bot.channels.simulator import CHANNEL, take_pending
 from bot.models import Contact, InboundMessage, OutboundMessage
@@ -88,11 +89,13 @@ def send(request: Request, staff: Worker, form: Form) -> HTMLResponse | Redirect
             )
         if real:
             fields.errors.append(
-                f"{address} is a real contact on {real}; use a test number for the simulator."
+                f"{address} is a real contact on {channel_label(real)}; use a test number for the "
+                "simulator."
             )
     if fields.errors:
         return _page(request, staff, phone[:64], 400, errors=fields.errors, typed_text=text)
     assert address is not None
     runtime.engine.handle(Inbound(CHANNEL, address, f"console-{uuid.uuid4().hex}", text))
     take_pending(runtime.store, address, runtime.clock.now())
-    return RedirectResponse(f"/admin/simulator?phone={quote(address)}", status_code=303)
+    # The page opens at the newest message, where the reply just sent is.
+    return RedirectResponse(f"/admin/simulator?phone={quote(address)}#newest", status_code=303)

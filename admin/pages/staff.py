@@ -13,6 +13,7 @@ from admin.auth import BRAND, Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.deps import Admin, Form, Id
 from admin.forms import Fields
+from admin.pickers import business_choices
 from admin.web import page
 from bot import signin, staff_sessions
 from bot.domain.brands import BrandError, links_of, parse_business_ids, request_links
@@ -43,6 +44,7 @@ def staff_page(
     with runtime.store.transaction() as session:
         accounts = session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
         sessions = staff_sessions.open_counts(session, now)
+        businesses = business_choices(session)
         failures = signin.recent_failures(session, (user.email for user in accounts), now)
         links = {
             user.id: [
@@ -59,6 +61,7 @@ def staff_page(
         staff,
         status_code=status_code,
         section="staff",
+        businesses=businesses,
         accounts=accounts,
         sessions=sessions,
         failures=failures,
@@ -91,7 +94,7 @@ def create_account(request: Request, staff: Admin, form: Form) -> Response:
     role = fields.choice("role", "Role", ROLE_CHOICES)
     password = fields.raw("password")
     organisation = fields.text("organisation", "Organisation", MAX_ORGANISATION, required=False)
-    typed_ids = fields.text("businesses", "Businesses", 1000, required=False)
+    typed_ids = fields.joined("businesses", "Businesses", 1000, required=False)
     typed = {
         "email": email,
         "role": role or "staff",
@@ -122,7 +125,7 @@ def create_account(request: Request, staff: Admin, form: Form) -> Response:
 def ask_for_businesses(request: Request, staff_id: Id, staff: Admin, form: Form) -> Response:
     """Name more businesses for a brand account: their leaders are asked for consent."""
     fields = Fields(form)
-    typed_ids = fields.text("businesses", "Businesses", 1000)
+    typed_ids = fields.joined("businesses", "Businesses", 1000)
     if fields.errors:
         return staff_page(request, staff, 400, errors=fields.errors)
 

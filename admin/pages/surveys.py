@@ -13,6 +13,7 @@ from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pickers import business_choices
 from admin.web import page
 from bot.domain.errors import NotFound
 from bot.domain.surveys import (
@@ -48,9 +49,7 @@ def _list_page(
             .group_by(Survey.id, Business.name)
             .order_by(Survey.closed_at.is_not(None), Survey.opened_at.desc(), Survey.id.desc())
         ).all()
-        businesses = session.execute(
-            select(Business.id, Business.name).order_by(Business.name)
-        ).all()
+        businesses = business_choices(session)
         waiting = dict(
             session.execute(
                 select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(

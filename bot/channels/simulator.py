@@ -35,6 +35,6 @@ def take_pending(store: Store, address: str, now: datetime) -> list[OutboundMess
 ADAPTER = Channel(
     # Numbered lines like SMS; no sender: the chat reads its own rows back (take_pending).
     # Staff practise here: survey answers given on it never count.
-    capabilities={CHANNEL: Capabilities(media=True, paced=False, practice=True)},
+    capabilities={CHANNEL: Capabilities(label="Simulator", media=True, paced=False, practice=True)},
     banner=lambda _: ["simulator: on (python -m bot chat)"],
 )

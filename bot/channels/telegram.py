@@ -660,7 +660,7 @@ def media_fetcher(settings: Settings) -> TelegramMediaFetcher | None:
 
 
 ADAPTER = Channel(
-    capabilities={CHANNEL: Capabilities(buttons=True, media=True)},
+    capabilities={CHANNEL: Capabilities(label="Telegram", buttons=True, media=True)},
     banner=banner,
     lanes=lanes,
     webhooks=(Webhook("/telegram", JSON, _off, _read_update, _check_secret),),

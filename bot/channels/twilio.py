@@ -455,8 +455,8 @@ def media_fetcher(settings: Settings) -> TwilioMediaFetcher | None:
 
 ADAPTER = Channel(
     capabilities={
-        SMS: Capabilities(media=True, sms_segments=True, redacts=True),
-        WHATSAPP_CHANNEL: Capabilities(media=True, templates=True, redacts=True),
+        SMS: Capabilities(label="SMS", media=True, sms_segments=True, redacts=True),
+        WHATSAPP_CHANNEL: Capabilities(label="WhatsApp", media=True, templates=True, redacts=True),
     },
     banner=banner,
     lanes=lanes,

@@ -19,7 +19,7 @@ def test_a_conversation_shows_each_reply_with_its_menu(console) -> None:
     client = console.sign_in("staff")
     response = send(client, "+1 555 000 1234", "hi")
     assert response.status_code == 303
-    assert response.headers["location"] == "/admin/simulator?phone=%2B15550001234"
+    assert response.headers["location"] == "/admin/simulator?phone=%2B15550001234#newest"
     page = client.get(response.headers["location"]).text
     assert "Conversation with +15550001234" in page
     assert "1 English" in page and "2 Español" in page
@@ -53,7 +53,7 @@ def test_real_contacts_cannot_be_impersonated_from_the_simulator(console) -> Non
     add_business(console, "+919812345678", "Blue Thread")
     response = send(console.sign_in("staff"), "+919812345678", "STOP")
     assert response.status_code == 400
-    assert "is a real contact on sms" in response.text
+    assert "is a real contact on SMS" in response.text
     with console.runtime.store.transaction() as session:
         contact = session.scalar(select(Contact).where(Contact.address == "+919812345678"))
         assert (contact.channel, contact.opted_out) == ("sms", False)
