@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
 from bot.domain.conversation import current_question
+from bot.domain.lesson_texts import refresh_texts
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Contact, OutboundMessage
 from flows.core import Reply
@@ -51,6 +52,7 @@ def queue_replies(
     """
     capabilities = capabilities_of(contact.channel)
     answered = capabilities.answers_in_response and inbound_id is not None
+    refresh_texts(session)
     queued = []
     replies = list(replies)
     for number, reply in enumerate(replies, 1):
@@ -93,6 +95,7 @@ def answer_address(
     buttons. Returns them as rendered. Raises LookupError for a channel nobody runs."""
     capabilities = capabilities_of(channel)
     answered = capabilities.answers_in_response
+    refresh_texts(session)
     queued = []
     for reply in replies:
         rendered = render(language, reply, buttons=False)
