@@ -23,7 +23,7 @@ from bot.domain.reports import SLUGS, issued, not_yet, openings
 from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_at
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
-from bot.domain.training import checklist_answers
+from bot.domain.training import checklist_answers, lesson_statuses
 from bot.models import (
     ActionItem,
     ActionUpdate,
@@ -180,6 +180,7 @@ def business_page(
             "assessments": assessments,
             "items": items_of(session, business_id, leader),
             "checklist": checklist_answers(session, business_id),
+            "lessons": lesson_statuses(session, business_id),
             "surveys": session.execute(
                 select(Survey, func.count(SurveyResponse.id))
                 .outerjoin(SurveyResponse, SurveyResponse.survey_id == Survey.id)

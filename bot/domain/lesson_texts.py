@@ -136,7 +136,9 @@ def check_text(language: str, key: str, value: str) -> str:
     if wanted != placeholders(catalogue(language)[key]):
         raise LessonTextError(f"{where}: curly braces {{ }} cannot be used in a lesson text.")
     if title and keyword(cleaned) not in (None, "resume"):
-        raise LessonTextError(f"{where}: '{cleaned}' is a keyword everyone can text; choose another.")
+        raise LessonTextError(
+            f"{where}: '{cleaned}' is a keyword everyone can text; choose another."
+        )
     used, budget = segments(_as_sent(language, key, cleaned)), budget_of(language, key)
     if used > budget:
         raise LessonTextError(
