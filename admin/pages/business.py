@@ -23,6 +23,7 @@ from bot.domain.reports import SLUGS, issued, not_yet, openings
 from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_at
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
+from bot.domain.survey_findings import business_red_flags, coverage
 from bot.domain.training import checklist_answers, lesson_statuses
 from bot.models import (
     ActionItem,
@@ -188,6 +189,8 @@ def business_page(
                 .group_by(Survey.id)
                 .order_by(Survey.opened_at.desc())
             ).all(),
+            "red_flags": business_red_flags(session, business_id),
+            "coverage": coverage(session, business_id),
             "log": conversation(session, leader),
             "seals": seals_of(session, business_id),
         }

@@ -26,6 +26,7 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
+from bot.domain.survey_findings import coverage
 from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
@@ -128,6 +129,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         except NotFound:
             raise HTTPException(404) from None
         business = session.get(Business, results.business_id)
+        covered = coverage(session, results.business_id, survey_id)
     charts = [
         (
             question,
@@ -138,6 +140,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
                     (SKIPPED, question.skipped or 0),
                 ],
                 width=SURVEY_CHART_WIDTH,
+                marked=[number - 1 for number in question.red_flags],
             )
             if question.counts is not None
             else None,
@@ -153,6 +156,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         business=business,
         charts=charts,
         min_group=MIN_GROUP,
+        coverage=covered,
     )
 
 
