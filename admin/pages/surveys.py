@@ -15,6 +15,7 @@ from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.web import page
 from bot.domain.errors import NotFound
+from bot.domain.survey_findings import coverage
 from bot.domain.surveys import (
     MAX_TITLE,
     MIN_GROUP,
@@ -26,7 +27,6 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
-from bot.domain.survey_findings import coverage
 from bot.models import Business, PendingResponse, Survey, SurveyResponse
 
 router = APIRouter()
