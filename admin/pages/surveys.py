@@ -1,6 +1,7 @@
 """Worker surveys: open one for a business (standard questions or a written definition), share
 its join code, close it, and read results that withhold any group under the minimum size."""
 
+import json
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -8,15 +9,21 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from admin import survey_form
 from admin.auth import Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pages.broadcasts import LANGUAGE_NAMES
+from admin.survey_form import Question, from_definition
 from admin.web import page
 from bot.domain.errors import NotFound
 from bot.domain.survey_findings import coverage
 from bot.domain.surveys import (
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_TEXT,
     MAX_TITLE,
     MIN_GROUP,
     SKIPPED,
@@ -28,6 +35,7 @@ from bot.domain.surveys import (
     survey_results,
 )
 from bot.models import Business, PendingResponse, Survey, SurveyResponse
+from messages import LANGUAGES
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
@@ -39,7 +47,11 @@ def _standard_questions() -> list[tuple[str, str]]:
 
 
 def _list_page(
-    request: Request, staff: Staff, status_code: int = 200, **context: object
+    request: Request,
+    staff: Staff,
+    status_code: int = 200,
+    drafts: list[Question] | None = None,
+    **context: object,
 ) -> HTMLResponse:
     with runtime_of(request).store.transaction() as session:
         surveys = session.execute(
@@ -71,6 +83,11 @@ def _list_page(
         businesses=businesses,
         questions=_standard_questions(),
         max_title=MAX_TITLE,
+        drafts=from_definition(default_definition()) if drafts is None else drafts,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        max_questions=MAX_QUESTIONS,
+        max_options=MAX_OPTIONS,
+        max_text=MAX_TEXT,
         **context,
     )
 
@@ -82,7 +99,8 @@ def surveys(request: Request, staff: Viewer) -> HTMLResponse:
 
 @router.post("/surveys", response_model=None)
 def open_new(request: Request, staff: Worker, form: Form) -> Response:
-    """Open a survey: the ticked standard questions, or a complete definition written as JSON."""
+    """Open a survey from the builder's questions (its buttons edit the draft and open
+    nothing), the ticked standard questions, or, for admins, a definition written as JSON."""
     fields = Fields(form)
     business_id = fields.whole("business_id", "Business", 1, 2**31 - 1)
     title = fields.text("title", "Title", MAX_TITLE, required=False)
@@ -90,12 +108,21 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
     ticked = [value for value in form.getlist("questions") if isinstance(value, str)]
     typed = {**fields.typed("business_id", "title", "definition", limit=MAX_DEFINITION)}
     typed["questions"] = ticked
+    drafts = survey_form.read(form) if survey_form.is_builder(form) else None
+    if drafts is not None and survey_form.edit(drafts, fields.raw("action")):
+        return _list_page(request, staff, drafts=drafts, typed=typed, editing=True)
     definition = None
-    if written:
+    if written and not staff.can("admin"):
+        fields.errors.append("Only an admin can write a survey as JSON; use the questions above.")
+    elif written:
         try:
             definition = parse_definition(written)
         except SurveyError as error:
             fields.errors.append(str(error))
+    elif drafts is not None:
+        if not drafts:
+            fields.errors.append("Add at least one question.")
+        definition = survey_form.to_definition(drafts)
     else:
         standard = default_definition()["questions"]
         chosen = [q for q in standard if q["key"] in ticked]
@@ -103,7 +130,7 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
             fields.errors.append("Tick at least one question, or write a definition.")
         definition = {"questions": chosen}
     if fields.errors or business_id is None:
-        return _list_page(request, staff, 400, errors=fields.errors, typed=typed)
+        return _list_page(request, staff, 400, drafts, errors=fields.errors, typed=typed)
 
     def open_it(session: Session, now: datetime) -> Done:
         survey = open_survey(session, business_id, now, definition, title)
@@ -116,7 +143,7 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
         return Done("survey.open", f"business {business_id}", url, notice, detail)
 
     def refused(error: str) -> HTMLResponse:
-        return _list_page(request, staff, 400, errors=[error], typed=typed)
+        return _list_page(request, staff, 400, drafts, errors=[error], typed=typed)
 
     return staff_action(request, staff, open_it, refused)
 
@@ -130,6 +157,8 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
             raise HTTPException(404) from None
         business = session.get(Business, results.business_id)
         covered = coverage(session, results.business_id, survey_id)
+        written = session.get(Survey, survey_id).definition
+    definition = json.dumps(written, ensure_ascii=False, indent=2) if staff.can("admin") else ""
     charts = [
         (
             question,
@@ -157,6 +186,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         charts=charts,
         min_group=MIN_GROUP,
         coverage=covered,
+        definition=definition,
     )
 
 
