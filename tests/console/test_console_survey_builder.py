@@ -181,18 +181,26 @@ def test_a_survey_is_built_in_the_browser_at_both_widths(
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert fits(page, "#q-0 textarea")
         page.screenshot(path=artifacts / f"survey-builder-{name}.png")
-        page.click("#q-5 button:has-text('Remove question')")
-        page.click("#q-4 button:has-text('Move up')")
+        with page.expect_navigation():
+            page.click("#q-5 button:has-text('Remove question')")
+        with page.expect_navigation():
+            page.click("#q-4 button:has-text('Move up')")
         assert (
             page.locator("#q-3 textarea[name='q-3-text-en']")
             .input_value()
             .startswith("Do you feel safe")
         )
-        page.click("button:has-text('Add a question')")
+        with page.expect_navigation():
+            page.click("button:has-text('Add a question')")
         new = page.locator("#q-5")
         assert new.bounding_box()["y"] < viewport["height"]  # the new question is in view
-        for code, text in (("en", "Do you get a written pay slip?"), ("es", "¿Recibe recibo?"),
-                           ("fr", "Recevez-vous une fiche de paie ?"), ("hi", "क्या वेतन पर्ची मिलती है?")):  # fmt: skip
+        texts = {
+            "en": "Do you get a written pay slip?",
+            "es": "¿Recibe recibo?",
+            "fr": "Recevez-vous une fiche de paie ?",
+            "hi": "क्या वेतन पर्ची मिलती है?",
+        }
+        for code, text in texts.items():
             new.locator(f"textarea[name='q-5-text-{code}']").fill(text)
         for j, labels in enumerate((("Yes", "Sí", "Oui", "हाँ"), ("No", "No", "Non", "नहीं"))):
             for code, label in zip(("en", "es", "fr", "hi"), labels, strict=True):
