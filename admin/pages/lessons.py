@@ -16,6 +16,7 @@ from admin.web import page
 from bot.domain.lesson_texts import (
     MAX_TEXT,
     PARTS,
+    TOPICS,
     LessonTextError,
     budget_of,
     describe,
@@ -24,7 +25,6 @@ from bot.domain.lesson_texts import (
     lesson_texts,
     set_lesson_text,
 )
-from flows.training import TOPICS
 from messages import LANGUAGES, text
 from messages.sms import segments
 

@@ -16,8 +16,11 @@ from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.pages.broadcasts import LANGUAGE_NAMES
+from admin.pages.reports import document_response
 from admin.survey_form import Question, from_definition
 from admin.web import page
+from bot.documents import languages_for
+from bot.documents.join_card import join_card_pdf, join_ways
 from bot.domain.errors import NotFound
 from bot.domain.survey_findings import coverage
 from bot.domain.surveys import (
@@ -34,7 +37,7 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
-from bot.models import Business, PendingResponse, Survey, SurveyResponse
+from bot.models import Business, Contact, PendingResponse, Survey, SurveyResponse
 from messages import LANGUAGES
 
 router = APIRouter()
@@ -188,6 +191,28 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         coverage=covered,
         definition=definition,
     )
+
+
+@router.get("/surveys/{survey_id}/card.pdf")
+def join_card(request: Request, survey_id: Id, staff: Viewer) -> Response:
+    """Cards to print and cut out for the workers: the join code, how to join on each channel
+    the programme runs, and the anonymity promise, in English and the leader's language."""
+    runtime = runtime_of(request)
+    with runtime.store.transaction() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            raise HTTPException(404)
+        business = session.get(Business, survey.business_id)
+        leader = (
+            session.get(Contact, business.leader_id) if business and business.leader_id else None
+        )
+        code = survey.code
+    settings = runtime.settings
+    ways = join_ways(
+        settings.twilio_sms_from, settings.twilio_whatsapp_from, settings.telegram_bot_username
+    )
+    pdf = join_card_pdf(code, ways, languages_for(leader.language if leader else None))
+    return document_response(None, pdf, f"survey-{code}-cards")
 
 
 @router.post("/surveys/{survey_id}/close", response_model=None)
