@@ -1,14 +1,17 @@
 """The survey builder: questions and answers in every language in a form, edited without
 losing anything typed, checked like a written definition, the JSON kept for admins."""
 
+import io
 import re
 
 import pytest
-from console_support import PASSWORD
+from console_support import PASSWORD, add_business
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from bot.domain.surveys import default_definition
-from bot.models import Survey
+from bot.documents.join_card import CARDS_PER_PAGE
+from bot.domain.surveys import default_definition, open_survey
+from bot.models import Contact, Survey
 
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -225,3 +228,52 @@ def test_a_survey_is_built_in_the_browser_at_both_widths(
         "do_you_get_a_written_pay",
     ]
     assert opened["questions"][-1]["red_flags"] == [2]
+
+
+def pdf_text(pdf: bytes) -> tuple[str, set[str], int]:
+    """The PDF's text, the names of its fonts and its page count."""
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = set()
+    for sheet in reader.pages:
+        for font in sheet["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    return " ".join(p.extract_text() for p in reader.pages), fonts, len(reader.pages)
+
+
+def test_join_code_cards_print_in_english_and_the_leaders_language(make_console) -> None:
+    console = make_console(
+        twilio_sms_from="+15550001234",
+        twilio_whatsapp_from="whatsapp:+15550004321",
+        telegram_bot_username="handcraft_survey_bot",
+    )
+    business_id = add_business(console, "+919800000001", "Shree Ganesh Embroidery")
+    with console.runtime.store.transaction() as session:
+        leader = session.scalar(select(Contact).where(Contact.address == "+919800000001"))
+        leader.language = "hi"
+        survey = open_survey(session, business_id, console.clock.now(), None, "Chomu")
+        survey_id, code = survey.id, survey.code
+    viewer = console.sign_in("viewer")
+    assert f"/admin/surveys/{survey_id}/card.pdf" in viewer.get(f"/admin/surveys/{survey_id}").text
+    response = viewer.get(f"/admin/surveys/{survey_id}/card.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="survey-{code}-cards.pdf"' in response.headers["content-disposition"]
+    text, fonts, pages = pdf_text(response.content)
+    assert pages == 1
+    assert text.count(f"JOIN {code}") >= CARDS_PER_PAGE * 3
+    assert "By SMS: send" in text and "+15550001234" in text
+    assert "On WhatsApp: send" in text and "+15550004321" in text and "whatsapp:" not in text
+    assert "On Telegram: find @handcraft_survey_bot" in text
+    assert "Your answers are anonymous" in text
+    assert "गुमनाम" in text and f"जुड़ें {code}" in text
+    assert any("Devanagari" in font for font in fonts), fonts
+    assert "Spanish" not in text and "anónimas" not in text  # only the card's languages
+
+
+def test_join_code_cards_without_channels_still_carry_the_code(console, world) -> None:
+    viewer = console.sign_in("viewer")
+    response = viewer.get(f"/admin/surveys/{world.survey_id}/card.pdf")
+    text, _, _ = pdf_text(response.content)
+    assert f"JOIN {world.survey_code}" in text and "By SMS" not in text
+    assert viewer.get("/admin/surveys/99999/card.pdf").status_code == 404
+    assert viewer.get("/admin/surveys/abc/card.pdf").status_code == 404
