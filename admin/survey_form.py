@@ -2,8 +2,9 @@
 language, read from and written back to plain form fields.
 
 Question `i` (from 0) posts `q-{i}-key`, `q-{i}-text-{lang}` and, for its answer `j`,
-`q-{i}-a-{j}-{lang}` and a ticked `q-{i}-flag` with value `j`. `q-count` and `q-{i}-answers`
-say how many there are. A button named `action` edits the draft without opening anything:
+`q-{i}-a-{j}-{lang}` and a ticked `q-{i}-flag` with value `j`; questions and answers are
+counted by the English fields present, and `q-count` marks the form as the builder's.
+A button named `action` edits the draft without opening anything:
 `add`, `remove-{i}`, `up-{i}`, `down-{i}`, `add-answer-{i}`, `remove-answer-{i}-{j}`.
 Every value comes back as typed, whatever the validation says of it.
 """
@@ -56,10 +57,12 @@ def is_builder(form: FormData) -> bool:
     return COUNT_FIELD in form
 
 
-def _number(form: FormData, name: str, most: int) -> int:
-    value = form.get(name)
-    digits = value.strip() if isinstance(value, str) else ""
-    return min(int(digits), most) if digits.isdigit() and len(digits) <= 3 else 0
+def _count(form: FormData, name: str, most: int) -> int:
+    """How many of the fields `name.format(n)` for n = 0, 1, ... are posted, up to `most`."""
+    count = 0
+    while count < most and name.format(count) in form:
+        count += 1
+    return count
 
 
 def _value(form: FormData, name: str) -> str:
@@ -71,14 +74,14 @@ def read(form: FormData) -> list[Question]:
     """The draft as posted: at most one question and one answer beyond the limits, so a
     message can say so; text cut at twice the longest allowed."""
     drafts = []
-    for i in range(_number(form, COUNT_FIELD, MAX_QUESTIONS + 1)):
+    for i in range(_count(form, "q-{}-text-en", MAX_QUESTIONS + 1)):
         flags = {value for value in form.getlist(f"q-{i}-flag") if isinstance(value, str)}
         answers = [
             Answer(
                 {lang: _value(form, f"q-{i}-a-{j}-{lang}") for lang in LANGUAGES},
                 str(j) in flags,
             )
-            for j in range(_number(form, f"q-{i}-answers", MAX_OPTIONS + 1))
+            for j in range(_count(form, f"q-{i}-a-{{}}-en", MAX_OPTIONS + 1))
         ]
         drafts.append(
             Question(
