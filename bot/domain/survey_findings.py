@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.domain.surveys import MIN_GROUP, business_results
+from bot.domain.surveys import MIN_GROUP, business_results, red_flags_of
 from bot.models import Business, SupplyNode, Survey, SurveyResponse
 
 
@@ -95,18 +95,42 @@ def business_red_flags(session: Session, business_id: int) -> list[RedFlag]:
 
 
 def programme_red_flags(session: Session) -> list[FlagTotal]:
-    """Every red-flag answer chosen anywhere, added up over the businesses, most answers first;
-    a group too small to show adds nothing."""
-    totals: dict[tuple[str, str], list] = {}
-    surveyed = session.scalars(select(Survey.business_id).distinct().order_by(Survey.business_id))
-    for business_id in surveyed.all():
-        for flag in business_red_flags(session, business_id):
-            total = totals.setdefault((flag.question_key, flag.answer), [flag.question, 0, 0])
-            total[1] += flag.count
-            total[2] += 1
+    """Every red-flag answer chosen anywhere, added up over the surveys, most answers first;
+    a survey with fewer than MIN_GROUP responses (a group too small to show) adds nothing.
+    Two queries, whatever the number of businesses: the surveys, then their responses."""
+    flagged: dict[int, tuple[int, list[tuple[str, str, str, int]]]] = {}
+    for survey in session.scalars(select(Survey)):
+        marks = [
+            (question["key"], question["text"]["en"], question["options"]["en"][n - 1], n)
+            for question in survey.definition["questions"]
+            for n in red_flags_of(question)
+        ]
+        if marks:
+            flagged[survey.id] = (survey.business_id, marks)
+    responses: dict[int, int] = {}
+    chosen: dict[tuple[int, str, int], int] = {}
+    rows = session.execute(
+        select(SurveyResponse.survey_id, SurveyResponse.answers)
+        .where(SurveyResponse.survey_id.in_(list(flagged)))
+        .execution_options(yield_per=1000)
+    )
+    for survey_id, answers in rows:
+        responses[survey_id] = responses.get(survey_id, 0) + 1
+        for key, _, _, number in flagged[survey_id][1]:
+            if answers.get(key) == number:
+                chosen[survey_id, key, number] = chosen.get((survey_id, key, number), 0) + 1
+    totals: dict[tuple[str, str], tuple[str, int, set[int]]] = {}
+    for survey_id, (business_id, marks) in flagged.items():
+        if responses.get(survey_id, 0) < MIN_GROUP:
+            continue
+        for key, question, answer, number in marks:
+            count = chosen.get((survey_id, key, number), 0)
+            if count:
+                _, total, businesses = totals.get((key, answer), (question, 0, set()))
+                totals[key, answer] = (question, total + count, businesses | {business_id})
     return sorted(
         (
-            FlagTotal(key, question, answer, count, businesses)
+            FlagTotal(key, question, answer, count, len(businesses))
             for (key, answer), (question, count, businesses) in totals.items()
         ),
         key=lambda total: (-total.count, total.question_key),

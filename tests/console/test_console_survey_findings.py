@@ -163,3 +163,23 @@ def test_red_flags_stand_out_on_every_page_at_both_widths(
         assert "5 responses from 38 home-based workers mapped: 13 %" in coverage_line.inner_text()
     finally:
         context.close()
+
+
+def test_the_overview_adds_up_red_flags_over_businesses_and_surveys(console, world) -> None:
+    often = {"children": 3}
+    respond(console, world.survey_code, often, often, FINE, FINE, FINE)
+    other_id, other = second_business(console)
+    respond(console, other.code, often, *[FINE] * 5)
+    with console.runtime.store.transaction() as session:
+        later = open_survey(session, other_id, console.clock.now(), None, "Again")
+        later_code = later.code
+    respond(console, later_code, often, often, often, FINE, FINE)
+    with console.runtime.store.transaction() as session:
+        totals = programme_red_flags(session)
+        other_flags = business_red_flags(session, other_id)
+    assert [(total.answer, total.count, total.businesses) for total in totals] == [("Often", 6, 2)]
+    assert [(flag.answer, flag.count, flag.respondents) for flag in other_flags] == [
+        ("Often", 4, 11)
+    ]
+    overview = console.sign_in("viewer").get("/admin/").text
+    assert "in 2 businesses" in overview
