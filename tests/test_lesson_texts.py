@@ -8,25 +8,14 @@ from sqlalchemy import func, select
 
 from bot.domain.lesson_texts import (
     LessonTextError,
-    forget_loaded,
     lesson_texts,
     refresh_texts,
     set_lesson_text,
 )
 from bot.models import TextOverride
-from messages import catalogue, text, use_overrides
+from messages import catalogue, text
 
 NOW = datetime(2026, 3, 2, 9, 0)
-
-
-@pytest.fixture(autouse=True)
-def shipped_texts():
-    """Every test starts and ends with the catalogues as shipped in this process."""
-    use_overrides({})
-    forget_loaded()
-    yield
-    use_overrides({})
-    forget_loaded()
 
 
 def save(store, language: str, key: str, value: str) -> tuple[str, str]:

@@ -7,23 +7,13 @@ import pytest
 from console_support import PASSWORD
 from sqlalchemy import select
 
-from bot.domain.lesson_texts import forget_loaded
 from bot.models import AuditEntry, Business, LessonProgress, TextOverride
-from messages import LANGUAGES, catalogue, use_overrides
+from messages import LANGUAGES, catalogue
 
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 KEY = "lesson.wages.1"
 NEW = "Piece rates must let every worker earn the legal minimum wage in normal hours."
-
-
-@pytest.fixture(autouse=True)
-def shipped_texts():
-    use_overrides({})
-    forget_loaded()
-    yield
-    use_overrides({})
-    forget_loaded()
 
 
 def overrides(console) -> list[tuple[str, str, str]]:
