@@ -45,10 +45,6 @@ MAX_DEFINITION = 60_000
 SURVEY_CHART_WIDTH = 300
 
 
-def _standard_questions() -> list[tuple[str, str]]:
-    return [(q["key"], q["text"]["en"]) for q in default_definition()["questions"]]
-
-
 def _list_page(
     request: Request,
     staff: Staff,
@@ -84,7 +80,6 @@ def _list_page(
         surveys=surveys,
         waiting=waiting,
         businesses=businesses,
-        questions=_standard_questions(),
         max_title=MAX_TITLE,
         drafts=from_definition(default_definition()) if drafts is None else drafts,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -113,7 +108,7 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
     typed["questions"] = ticked
     drafts = survey_form.read(form) if survey_form.is_builder(form) else None
     if drafts is not None and survey_form.edit(drafts, fields.raw("action")):
-        return _list_page(request, staff, drafts=drafts, typed=typed, editing=True)
+        return _list_page(request, staff, drafts=drafts, typed=typed)
     definition = None
     if written and not staff.can("admin"):
         fields.errors.append("Only an admin can write a survey as JSON; use the questions above.")
