@@ -5,7 +5,7 @@ an A4 page, with dashed edges to cut along."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.documents import _environment, pdf_of
+from bot.documents import pdf_of, render_page
 from messages import text
 
 CARDS_PER_PAGE = 6
@@ -22,14 +22,10 @@ class JoinWay:
 def card_lines(code: str, ways: Sequence[JoinWay], language: str) -> dict[str, object]:
     """What one card says in one language: title, code label, what to send, how, the promise."""
     send = f"{text(language, 'survey.join_word')} {code}"
-    params = {"code": send}
+    # A number for SMS and WhatsApp, the bot's name for Telegram: each text takes its own.
     how = [
         text(
-            language,
-            f"card.{way.kind}",
-            {**params, "number": way.address}
-            if way.kind != "telegram"
-            else {**params, "name": way.address},
+            language, f"card.{way.kind}", {"code": send, "number": way.address, "name": way.address}
         )
         for way in ways
     ]
@@ -46,15 +42,12 @@ def card_lines(code: str, ways: Sequence[JoinWay], language: str) -> dict[str, o
 def join_card_pdf(code: str, ways: Sequence[JoinWay], languages: Sequence[str]) -> bytes:
     """A4 PDF of `CARDS_PER_PAGE` identical cards for the survey with this join code, each in
     every one of `languages` (English first is the caller's choice). Fonts as for reports."""
-    html = (
-        _environment()
-        .get_template("join_card.html")
-        .render(
-            code=code,
-            cards=range(CARDS_PER_PAGE),
-            parts=[card_lines(code, ways, language) for language in languages],
-            lang=languages[0],
-        )
+    html = render_page(
+        "join_card.html",
+        code=code,
+        cards=range(CARDS_PER_PAGE),
+        parts=[card_lines(code, ways, language) for language in languages],
+        lang=languages[0],
     )
     return pdf_of(html)
 
