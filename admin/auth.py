@@ -94,13 +94,17 @@ def csrf_token(request: Request) -> str:
 # A business picker may tick a few hundred businesses (a broadcast's segment holds 300); the
 # console guard still caps the body's size.
 MAX_FIELDS = 400
+# Forms with more fields: the survey builder posts every text of up to 20 questions with up to
+# 9 answers each in four languages.
+LARGE_FORMS = {"/admin/surveys": 1200}
 
 
 async def read_form(request: Request) -> FormData:
     """The posted form, parsed once and cached by Starlette for later readers. Only the forms
     that carry a photo (`admin.guard.is_upload`) may hold one file."""
     files = 1 if is_upload(request.url.path) else 0
-    return await request.form(max_files=files, max_fields=MAX_FIELDS)
+    fields = LARGE_FORMS.get(request.url.path, MAX_FIELDS)
+    return await request.form(max_files=files, max_fields=fields)
 
 
 async def check_csrf(request: Request) -> None:

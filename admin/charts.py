@@ -3,7 +3,7 @@
 Server-side drawing keeps the console free of JavaScript and of anything fetched from elsewhere.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 WIDTH = 380
@@ -45,11 +45,16 @@ def _short(text: str) -> str:
 
 
 def horizontal_bars(
-    title: str, items: Sequence[tuple[str, int]], css: str = "bar", width: int = WIDTH
+    title: str,
+    items: Sequence[tuple[str, int]],
+    css: str = "bar",
+    width: int = WIDTH,
+    marked: Collection[int] = (),
 ) -> Chart:
     """One labelled bar per item, longest bar full width; reads well on a narrow screen.
 
-    A smaller `width` draws the same chart with larger text, for narrow cards.
+    A smaller `width` draws the same chart with larger text, for narrow cards. The items at
+    the `marked` positions (from 0) are drawn as alarming ("bar bad").
     """
     top = max((value for _, value in items), default=0) or 1
     label_width = min(LABEL_WIDTH, width * 2 // 5)
@@ -59,7 +64,14 @@ def horizontal_bars(
         y = row * ROW
         size = room * value / top
         chart.rects.append(
-            Rect(label_width, y + 5, max(size, 1), ROW - 10, css, f"{label}: {value}")
+            Rect(
+                label_width,
+                y + 5,
+                max(size, 1),
+                ROW - 10,
+                "bar bad" if row in marked else css,
+                f"{label}: {value}",
+            )
         )
         chart.labels.append(Label(label_width - 8, y + ROW / 2 + 4, _short(label), "end"))
         chart.labels.append(Label(label_width + size + 6, y + ROW / 2 + 4, str(value)))

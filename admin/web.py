@@ -32,6 +32,7 @@ NAVIGATION = (
     ("surveys", "Surveys", "/admin/surveys", "viewer"),
     ("broadcasts", "Broadcasts", "/admin/broadcasts", "viewer"),
     ("standards", "Standards", "/admin/standards", "viewer"),
+    ("lessons", "Lessons", "/admin/lessons", "viewer"),
     ("simulator", "Simulator", "/admin/simulator", "staff"),
     ("audit", "Audit log", "/admin/audit", "viewer"),
     ("staff", "Staff", "/admin/staff", "admin"),

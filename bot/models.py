@@ -357,6 +357,23 @@ class LessonProgress(Base):
     completed_at: Mapped[datetime | None]
 
 
+class TextOverride(Base):
+    """A catalogue text as an admin rewrote it in the console (a lesson's, in one language).
+    An empty text means the catalogue's own again. `version` grows with every change across
+    the table, so a process sees another's edit by reading the highest one."""
+
+    __tablename__ = "text_overrides"
+    __table_args__ = (UniqueConstraint("language", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    updated_at: Mapped[datetime]
+
+
 class ChecklistAnswer(Base):
     """Self-assessment: yes / no / not_sure per practice, seen by staff before the visit."""
 

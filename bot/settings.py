@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     twilio_whatsapp_template_sid: str = ""
 
     telegram_bot_token: str = ""
+    # The bot's public name ("@handcraft_survey_bot"), printed on survey join-code cards.
+    telegram_bot_username: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
 

@@ -1,6 +1,7 @@
 """Every text a person reads, keyed, one catalogue per language."""
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -10,6 +11,8 @@ DEFAULT_LANGUAGE = "en"
 # `resume` (YES, UNSTOP) opts back in like `start`, but only while the person is opted out.
 KEYWORDS = ("stop", "start", "resume", "help", "menu", "lang")
 _HERE = Path(__file__).parent
+# Texts rewritten at run time, (language, key) -> template; see `use_overrides`.
+_overrides: Mapping[tuple[str, str], str] = {}
 
 
 @cache
@@ -66,8 +69,26 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 
 
+def use_overrides(texts: Mapping[tuple[str, str], str]) -> None:
+    """From now on `text` reads these templates, (language, key) -> template, instead of the
+    catalogue's; every earlier override is dropped. Keys unknown to the catalogue are ignored,
+    and a template must carry the catalogue text's placeholders (the caller checks)."""
+    global _overrides
+    _overrides = {
+        (language, key): template
+        for (language, key), template in texts.items()
+        if language in LANGUAGES and key in catalogue(language) and template
+    }
+
+
+def overridden(language: str, key: str) -> str | None:
+    """The template `text` uses instead of the catalogue's for this key, or None."""
+    return _overrides.get((language, key))
+
+
 def text(language: str | None, key: str, params: dict[str, str | int] | None = None) -> str:
-    """The text for a key in a language, falling back to English for an unknown language."""
+    """The text for a key in a language, falling back to English for an unknown language;
+    a template set with `use_overrides` wins over the catalogue's."""
     chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalogue(chosen)[key]
+    template = _overrides.get((chosen, key)) or catalogue(chosen)[key]
     return template.format(**(params or {}))

@@ -11,11 +11,13 @@ from sqlalchemy import select, text
 from bot.channels.provider import Inbound
 from bot.clock import ManualClock
 from bot.db import Store, is_postgres
+from bot.domain.lesson_texts import forget_loaded
 from bot.engine import Engine
 from bot.migrate import upgrade
 from bot.models import Base, OutboundMessage
 from bot.sealing import Sealer
 from bot.settings import Settings
+from messages import use_overrides
 
 # Every process the tests start (runtimes, the CLI in subprocesses) seals with this key, so what
 # one seals another opens, as in a deployment with SURVEY_KEY set.
@@ -56,6 +58,17 @@ def store(migrated: str) -> Iterator[Store]:
             for table in tables:
                 connection.execute(table.delete())
     store.dispose()
+
+
+@pytest.fixture(autouse=True)
+def shipped_texts() -> Iterator[None]:
+    """Every test starts and ends with the catalogues' own texts: lesson texts an admin
+    rewrote belong to one test's database, not to the tests after it."""
+    use_overrides({})
+    forget_loaded()
+    yield
+    use_overrides({})
+    forget_loaded()
 
 
 @pytest.fixture

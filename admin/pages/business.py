@@ -29,7 +29,8 @@ from bot.domain.reports import SLUGS, issued, not_yet, openings
 from bot.domain.seals import MAX_REASON, seal_url, seals_of, shown_code, status_at
 from bot.domain.stage import stage_of
 from bot.domain.supply import TreeNode, supply_tree
-from bot.domain.training import checklist_answers
+from bot.domain.survey_findings import business_red_flags, coverage
+from bot.domain.training import checklist_answers, lesson_statuses
 from bot.domain.zones import MAX_ZONE_NAME, country_zones
 from bot.models import (
     ActionItem,
@@ -190,6 +191,7 @@ def business_page(
             "assessments": assessments,
             "items": items_of(session, business_id, leader),
             "checklist": checklist_answers(session, business_id),
+            "lessons": lesson_statuses(session, business_id),
             "surveys": session.execute(
                 select(Survey, func.count(SurveyResponse.id))
                 .outerjoin(SurveyResponse, SurveyResponse.survey_id == Survey.id)
@@ -197,6 +199,8 @@ def business_page(
                 .group_by(Survey.id)
                 .order_by(Survey.opened_at.desc())
             ).all(),
+            "red_flags": business_red_flags(session, business_id),
+            "coverage": coverage(session, business_id),
             "log": conversation(session, leader),
             "seals": seals_of(session, business_id),
         }

@@ -19,6 +19,8 @@ from bot.domain.findings import programme_findings
 from bot.domain.seals import ending_seals
 from bot.domain.stage import STAGES, stage_of
 from bot.domain.standards import standards
+from bot.domain.survey_findings import programme_red_flags
+from bot.domain.surveys import MIN_GROUP
 from bot.domain.tickets import inbox
 from bot.models import Assessment, Business, InboundMessage, OutboundMessage
 
@@ -68,6 +70,7 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         ]
         days, inbound, outbound = traffic(session, now.date())
         found = programme_findings(session)
+        flags = programme_red_flags(session)
         tickets = inbox(session, now, runtime.settings.ticket_response_hours)
         open_tickets = [row for row in tickets if row.ticket.status != "closed"]
         failures = session.scalars(
@@ -115,6 +118,8 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         open_tickets=len(open_tickets),
         overdue_tickets=sum(row.overdue for row in open_tickets),
         findings_total=sum(sum(counts.values()) for counts in found.values()),
+        red_flags=flags,
+        min_group=MIN_GROUP,
         traffic_chart=traffic_chart,
         messages_in=sum(inbound),
         messages_out=sum(outbound),

@@ -1,6 +1,7 @@
 """Worker surveys: open one for a business (standard questions or a written definition), share
 its join code, close it, and read results that withhold any group under the minimum size."""
 
+import json
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -8,15 +9,25 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from admin import survey_form
 from admin.auth import Staff, runtime_of
 from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
+from admin.pages.broadcasts import LANGUAGE_NAMES
+from admin.pages.reports import document_response
 from admin.pickers import business_choices
+from admin.survey_form import Question, from_definition
 from admin.web import page
+from bot.documents import languages_for
+from bot.documents.join_card import join_card_pdf, join_ways
 from bot.domain.errors import NotFound
+from bot.domain.survey_findings import coverage
 from bot.domain.surveys import (
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_TEXT,
     MAX_TITLE,
     MIN_GROUP,
     SKIPPED,
@@ -27,19 +38,20 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
-from bot.models import Business, PendingResponse, Survey, SurveyResponse
+from bot.models import Business, Contact, PendingResponse, Survey, SurveyResponse
+from messages import LANGUAGES
 
 router = APIRouter()
 MAX_DEFINITION = 60_000
 SURVEY_CHART_WIDTH = 300
 
 
-def _standard_questions() -> list[tuple[str, str]]:
-    return [(q["key"], q["text"]["en"]) for q in default_definition()["questions"]]
-
-
 def _list_page(
-    request: Request, staff: Staff, status_code: int = 200, **context: object
+    request: Request,
+    staff: Staff,
+    status_code: int = 200,
+    drafts: list[Question] | None = None,
+    **context: object,
 ) -> HTMLResponse:
     with runtime_of(request).store.transaction() as session:
         surveys = session.execute(
@@ -67,8 +79,12 @@ def _list_page(
         surveys=surveys,
         waiting=waiting,
         businesses=businesses,
-        questions=_standard_questions(),
         max_title=MAX_TITLE,
+        drafts=from_definition(default_definition()) if drafts is None else drafts,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        max_questions=MAX_QUESTIONS,
+        max_options=MAX_OPTIONS,
+        max_text=MAX_TEXT,
         **context,
     )
 
@@ -80,7 +96,8 @@ def surveys(request: Request, staff: Viewer) -> HTMLResponse:
 
 @router.post("/surveys", response_model=None)
 def open_new(request: Request, staff: Worker, form: Form) -> Response:
-    """Open a survey: the ticked standard questions, or a complete definition written as JSON."""
+    """Open a survey from the builder's questions (its buttons edit the draft and open
+    nothing), the ticked standard questions, or, for admins, a definition written as JSON."""
     fields = Fields(form)
     business_id = fields.whole("business_id", "Business", 1, 2**31 - 1)
     title = fields.text("title", "Title", MAX_TITLE, required=False)
@@ -88,12 +105,21 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
     ticked = [value for value in form.getlist("questions") if isinstance(value, str)]
     typed = {**fields.typed("business_id", "title", "definition", limit=MAX_DEFINITION)}
     typed["questions"] = ticked
+    drafts = survey_form.read(form) if survey_form.is_builder(form) else None
+    if drafts is not None and survey_form.edit(drafts, fields.raw("action")):
+        return _list_page(request, staff, drafts=drafts, typed=typed)
     definition = None
-    if written:
+    if written and not staff.can("admin"):
+        fields.errors.append("Only an admin can write a survey as JSON; use the questions above.")
+    elif written:
         try:
             definition = parse_definition(written)
         except SurveyError as error:
             fields.errors.append(str(error))
+    elif drafts is not None:
+        if not drafts:
+            fields.errors.append("Add at least one question.")
+        definition = survey_form.to_definition(drafts)
     else:
         standard = default_definition()["questions"]
         chosen = [q for q in standard if q["key"] in ticked]
@@ -101,7 +127,7 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
             fields.errors.append("Tick at least one question, or write a definition.")
         definition = {"questions": chosen}
     if fields.errors or business_id is None:
-        return _list_page(request, staff, 400, errors=fields.errors, typed=typed)
+        return _list_page(request, staff, 400, drafts, errors=fields.errors, typed=typed)
 
     def open_it(session: Session, now: datetime) -> Done:
         survey = open_survey(session, business_id, now, definition, title)
@@ -114,7 +140,7 @@ def open_new(request: Request, staff: Worker, form: Form) -> Response:
         return Done("survey.open", f"business {business_id}", url, notice, detail)
 
     def refused(error: str) -> HTMLResponse:
-        return _list_page(request, staff, 400, errors=[error], typed=typed)
+        return _list_page(request, staff, 400, drafts, errors=[error], typed=typed)
 
     return staff_action(request, staff, open_it, refused)
 
@@ -127,6 +153,9 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         except NotFound:
             raise HTTPException(404) from None
         business = session.get(Business, results.business_id)
+        covered = coverage(session, results.business_id, survey_id)
+        written = session.get(Survey, survey_id).definition
+    definition = json.dumps(written, ensure_ascii=False, indent=2) if staff.can("admin") else ""
     charts = [
         (
             question,
@@ -137,6 +166,7 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
                     (SKIPPED, question.skipped or 0),
                 ],
                 width=SURVEY_CHART_WIDTH,
+                marked=[number - 1 for number in question.red_flags],
             )
             if question.counts is not None
             else None,
@@ -152,7 +182,31 @@ def survey(request: Request, survey_id: Id, staff: Viewer) -> HTMLResponse:
         business=business,
         charts=charts,
         min_group=MIN_GROUP,
+        coverage=covered,
+        definition=definition,
     )
+
+
+@router.get("/surveys/{survey_id}/card.pdf")
+def join_card(request: Request, survey_id: Id, staff: Viewer) -> Response:
+    """Cards to print and cut out for the workers: the join code, how to join on each channel
+    the programme runs, and the anonymity promise, in English and the leader's language."""
+    runtime = runtime_of(request)
+    with runtime.store.transaction() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            raise HTTPException(404)
+        business = session.get(Business, survey.business_id)
+        leader = (
+            session.get(Contact, business.leader_id) if business and business.leader_id else None
+        )
+        code = survey.code
+    settings = runtime.settings
+    ways = join_ways(
+        settings.twilio_sms_from, settings.twilio_whatsapp_from, settings.telegram_bot_username
+    )
+    pdf = join_card_pdf(code, ways, languages_for(leader.language if leader else None))
+    return document_response(None, pdf, f"survey-{code}-cards")
 
 
 @router.post("/surveys/{survey_id}/close", response_model=None)

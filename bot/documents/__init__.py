@@ -73,6 +73,12 @@ def render_html(
     )
 
 
+def render_page(template: str, **values: Any) -> str:
+    """A whole HTML page from one of the templates here (a card sheet, say), given its values;
+    a template that names a missing value raises jinja2's UndefinedError (a bug)."""
+    return _environment().get_template(template).render(**values)
+
+
 def pdf_of(html: str) -> bytes:
     """The HTML printed to PDF (A4, the document's own inline stylesheet). Everything a
     document shows is in it and user text is escaped, so nothing is fetched."""

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
 from bot.domain.conversation import current_question
+from bot.domain.lesson_texts import refresh_texts
 from bot.domain.quiet import held_until, quiet_hours_of, send_from
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Business, Contact, OutboundMessage
@@ -56,6 +57,7 @@ def queue_replies(
     """
     capabilities = capabilities_of(contact.channel)
     answered = capabilities.answers_in_response and inbound_id is not None
+    refresh_texts(session)
     queued = []
     replies = list(replies)
     for number, reply in enumerate(replies, 1):
@@ -98,6 +100,7 @@ def answer_address(
     buttons. Returns them as rendered. Raises LookupError for a channel nobody runs."""
     capabilities = capabilities_of(channel)
     answered = capabilities.answers_in_response
+    refresh_texts(session)
     queued = []
     for reply in replies:
         rendered = render(language, reply, buttons=False)

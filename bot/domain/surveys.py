@@ -60,6 +60,13 @@ SCRUBBED_TABLES = (
     "outbound_messages",
 )
 DEFAULT_QUESTIONS = ("paid_on_time", "agreed_rate", "hours", "children", "safety", "complaint")
+# The standard answers that call for a look at once, by answer number: not paid yet, children
+# helping often, not safe.
+STANDARD_RED_FLAGS: Mapping[str, tuple[int, ...]] = {
+    "paid_on_time": (3,),
+    "children": (3,),
+    "safety": (3,),
+}
 CODE_DIGITS = range(4, 9)
 MAX_QUESTIONS = 20
 MAX_OPTIONS = 9
@@ -90,6 +97,14 @@ class QuestionResult:
     suppressed: bool
     counts: tuple[int, ...] | None  # per option, in order; None when suppressed
     skipped: int | None = None  # None when suppressed
+    red_flags: tuple[int, ...] = ()  # answer numbers (from 1) marked as red flags
+
+    @property
+    def flagged(self) -> int | None:
+        """How many chose a red-flag answer; None when the question is withheld."""
+        if self.counts is None:
+            return None
+        return sum(self.counts[number - 1] for number in self.red_flags)
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ def default_definition() -> dict[str, Any]:
                     lang: [catalogue(lang)[f"survey.q.{key}.{n}"] for n in numbers]
                     for lang in LANGUAGES
                 },
+                "red_flags": list(STANDARD_RED_FLAGS.get(key, ())),
             }
         )
     return {"questions": questions}
@@ -191,9 +207,37 @@ def _validate_question(number: int, question: Any) -> dict[str, Any]:
         ]
     if len({len(labels) for labels in clean_options.values()}) != 1:
         raise SurveyError(f"{where}: every language needs the same number of answers.")
-    checked = {"key": key, "text": clean_text, "options": clean_options}
+    count = len(clean_options["en"])
+    flags = question.get("red_flags", [])
+    valid = isinstance(flags, list) and all(
+        isinstance(flag, int) and not isinstance(flag, bool) and 1 <= flag <= count
+        for flag in flags
+    )
+    if not valid or len(set(flags)) != len(flags) or len(flags) >= count:
+        raise SurveyError(
+            f"{where}: red flags are answer numbers from 1 to {count}, each once, "
+            "and at least one answer is not a red flag."
+        )
+    checked = {
+        "key": key,
+        "text": clean_text,
+        "options": clean_options,
+        "red_flags": sorted(flags),
+    }
     _check_sms_length(number, checked)
     return checked
+
+
+def red_flags_of(question: Mapping[str, Any]) -> tuple[int, ...]:
+    """The answer numbers marked as red flags. A standard question saved before answers could
+    be marked (no "red_flags" entry, the standard English text) keeps the standard marks."""
+    if "red_flags" in question:
+        return tuple(question["red_flags"])
+    key = question.get("key", "")
+    standard = catalogue("en").get(f"survey.q.{key}")
+    if key in STANDARD_RED_FLAGS and question.get("text", {}).get("en") == standard:
+        return STANDARD_RED_FLAGS[key]
+    return ()
 
 
 def _short_text(value: Any, where: str) -> str:
@@ -549,6 +593,7 @@ def _result(
         suppressed=not shown,
         counts=full if shown else None,
         skipped=skipped if shown else None,
+        red_flags=red_flags_of(question),
     )
 
 

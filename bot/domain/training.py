@@ -1,5 +1,6 @@
 """Pre-assessment lessons and the self-assessment checklist: progress and answers per business."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -98,3 +99,38 @@ def _answer(session: Session, contact: Contact, effect: AnswerChecklist, now: da
         session.add(row)
     row.answer, row.answered_at = effect.answer, now
     session.flush()
+
+
+@dataclass(frozen=True)
+class LessonStatus:
+    """One lesson as the business's leader has got on with it."""
+
+    topic: str
+    title: str  # in English, as staff read it
+    started: bool
+    completed_at: datetime | None  # naive UTC; None while not finished
+    check_passed: bool | None
+
+
+def lesson_statuses(session: Session, business_id: int) -> list[LessonStatus]:
+    """Every lesson in the order the leader sees them, with when the leader finished it (the
+    last time, for a lesson done again) or not yet."""
+    rows = {
+        row.topic: row
+        for row in session.scalars(
+            select(LessonProgress).where(LessonProgress.business_id == business_id)
+        )
+    }
+    statuses = []
+    for topic in LESSONS:
+        row = rows.get(topic)
+        statuses.append(
+            LessonStatus(
+                topic,
+                text("en", f"lesson.{topic}"),
+                row is not None,
+                row.completed_at if row else None,
+                row.check_passed if row else None,
+            )
+        )
+    return statuses

@@ -54,7 +54,11 @@ ROUTES = {
     ("GET", "/admin/standards"): "viewer",
     ("GET", "/admin/countries/{country}"): "viewer",
     ("POST", "/admin/countries/{country}/parameters"): "admin",
+    ("GET", "/admin/lessons"): "viewer",
+    ("GET", "/admin/lessons/{topic}"): "viewer",
+    ("POST", "/admin/lessons/{topic}"): "admin",
     ("GET", "/admin/surveys"): "viewer",
+    ("GET", "/admin/surveys/{survey_id}/card.pdf"): "viewer",
     ("POST", "/admin/surveys"): "staff",
     ("GET", "/admin/surveys/{survey_id}"): "viewer",
     ("POST", "/admin/surveys/{survey_id}/close"): "staff",
@@ -148,6 +152,11 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
             "questions": ["hours", "children"],
         },
         "/admin/surveys/{survey_id}/close": {},
+        "/admin/lessons/{topic}": {
+            "key": "lesson.wages.1",
+            "language": "en",
+            "text": "Piece rates must let a worker earn the legal minimum wage in normal hours.",
+        },
         "/admin/broadcasts/preview": {"text_en": "Training on Monday", "stages": ["remediation"]},
         "/admin/broadcasts": {
             "text_en": "Training on Monday at 10",

@@ -51,6 +51,7 @@ def ids(console, world) -> dict[str, int | str]:
         "ticket_id": world.ticket_id,
         "finding_id": finding_with_photo(console, world),
         "index": 0,
+        "topic": "wages",
     }
 
 

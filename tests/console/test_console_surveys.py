@@ -42,20 +42,25 @@ def test_staff_open_a_survey_with_the_ticked_questions_and_get_a_join_code(conso
     assert survey.code in listing and HOSTILE not in listing
 
 
-def test_a_survey_can_be_written_as_a_definition(console, world) -> None:
-    client = console.sign_in("staff")
+def test_a_survey_can_be_written_as_a_definition_by_an_admin(console, world) -> None:
     definition = {"questions": [default_definition()["questions"][0]]}
     definition["questions"][0]["key"] = "paid"
-    response = client.post(
-        "/admin/surveys",
-        data={"csrf": client.token(), "business_id": str(world.business_id),
-              "definition": json.dumps(definition)},
-    )  # fmt: skip
+    form = {"business_id": str(world.business_id), "definition": json.dumps(definition)}
+    staff = console.sign_in("staff")
+    response = staff.submit("/admin/surveys", form)
+    assert response.status_code == 400
+    assert "Only an admin can write a survey as JSON" in response.text
+    assert "Write the survey as JSON" not in staff.get("/admin/surveys").text
+    client = console.sign_in("admin")
+    response = client.submit("/admin/surveys", form)
     assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "Definition as JSON (admins)" in page and "&#34;red_flags&#34;: [" in page
+    assert "Definition as JSON" not in staff.get(response.headers["location"]).text
 
 
 def test_a_wrong_survey_form_explains_itself_and_opens_nothing(console, world) -> None:
-    client = console.sign_in("staff")
+    client = console.sign_in("admin")
     cases = [
         ({"business_id": "", "questions": ["hours"]}, "Business must be a whole number"),
         ({"business_id": "99999", "questions": ["hours"]}, "No business has the id 99999."),
