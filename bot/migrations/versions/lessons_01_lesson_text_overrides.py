@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "lessons_01"
-down_revision: str | Sequence[str] | None = "seal_01"
+down_revision: str | Sequence[str] | None = "zones_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
