@@ -4,7 +4,7 @@ from collections import Counter
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admin.audit import record
 from admin.auth import runtime_of
@@ -16,7 +16,7 @@ from bot.domain.stage import stage_of
 from bot.domain.standards import standards
 from bot.domain.supply import node_views
 from bot.domain.surveys import CSV_HEADER, SurveyError, results_rows, survey_results
-from bot.models import ActionItem, Assessment, Business, Contact, Finding, Survey
+from bot.models import ActionItem, Assessment, Business, Contact, Finding, StaffUser, Survey
 
 router = APIRouter()
 
@@ -166,3 +166,100 @@ def findings_csv(request: Request, staff: Viewer) -> Response:
         now = runtime.clock.now()
         record(session, staff, "export.findings", "findings.csv", now, rows=len(rows))
     return csv_download("findings.csv", header, rows)
+
+
+@router.get("/exports/items.csv")
+def items_csv(request: Request, staff: Viewer) -> Response:
+    """Every remediation and corrective item, one row each, with whether it is overdue now."""
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    header = (
+        "item_id", "business_id", "business", "country", "kind", "severity", "description",
+        "due_on", "status", "overdue", "created_at", "created_by", "done_at", "verified_at",
+        "finding_id",
+    )  # fmt: skip
+    with runtime.store.transaction() as session:
+        late = {item.id for item in overdue_items(session, now)}
+        rows = [
+            (
+                item.id,
+                business.id,
+                business.name,
+                business.country,
+                item.kind,
+                item.severity,
+                item.description,
+                item.due_on,
+                item.status,
+                "yes" if item.id in late else "no",
+                item.created_at,
+                email or "",
+                item.done_at,
+                item.verified_at,
+                item.finding_id or "",
+            )
+            for item, business, email in session.execute(
+                select(ActionItem, Business, StaffUser.email)
+                .join(Business, Business.id == ActionItem.business_id)
+                .outerjoin(StaffUser, StaffUser.id == ActionItem.created_by)
+                .order_by(Business.id, ActionItem.id)
+            )
+        ]
+        record(session, staff, "export.items", "items.csv", now, rows=len(rows))
+    return csv_download("items.csv", header, rows)
+
+
+@router.get("/exports/assessments.csv")
+def assessments_csv(request: Request, staff: Viewer) -> Response:
+    """Every assessment and pre-assessment review with its outcome and its findings counted
+    by status and, for the unmet ones, by severity."""
+    runtime = runtime_of(request)
+    header = (
+        "assessment_id", "business_id", "business", "country", "kind", "scheduled_for",
+        "held_on", "outcome", "outcome_at", "outcome_reason", "standards_version",
+        "profile_version", "findings", "met", "not_met", "not_applicable", "zero_tolerance",
+        "major", "minor",
+    )  # fmt: skip
+    with runtime.store.transaction() as session:
+        counts: dict[int, Counter[str]] = {}
+        for assessment_id, status, severity, number in session.execute(
+            select(Finding.assessment_id, Finding.status, Finding.severity, func.count())
+            .group_by(Finding.assessment_id, Finding.status, Finding.severity)
+        ):
+            counted = counts.setdefault(assessment_id, Counter())
+            counted[status] += number
+            if status == "not_met" and severity:
+                counted[severity] += number
+        rows = []
+        for assessment, business in session.execute(
+            select(Assessment, Business)
+            .join(Business, Business.id == Assessment.business_id)
+            .order_by(Business.id, Assessment.scheduled_for, Assessment.id)
+        ):
+            counted = counts.get(assessment.id, Counter())
+            rows.append(
+                (
+                    assessment.id,
+                    business.id,
+                    business.name,
+                    business.country,
+                    assessment.kind,
+                    assessment.scheduled_for,
+                    assessment.held_on,
+                    assessment.outcome or "",
+                    assessment.outcome_at,
+                    assessment.outcome_reason,
+                    assessment.standards_version or "",
+                    assessment.profile_version or "",
+                    counted["met"] + counted["not_met"] + counted["not_applicable"],
+                    counted["met"],
+                    counted["not_met"],
+                    counted["not_applicable"],
+                    counted["zero_tolerance"],
+                    counted["major"],
+                    counted["minor"],
+                )
+            )
+        now = runtime.clock.now()
+        record(session, staff, "export.assessments", "assessments.csv", now, rows=len(rows))
+    return csv_download("assessments.csv", header, rows)
