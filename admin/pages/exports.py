@@ -223,8 +223,9 @@ def assessments_csv(request: Request, staff: Viewer) -> Response:
     with runtime.store.transaction() as session:
         counts: dict[int, Counter[str]] = {}
         for assessment_id, status, severity, number in session.execute(
-            select(Finding.assessment_id, Finding.status, Finding.severity, func.count())
-            .group_by(Finding.assessment_id, Finding.status, Finding.severity)
+            select(Finding.assessment_id, Finding.status, Finding.severity, func.count()).group_by(
+                Finding.assessment_id, Finding.status, Finding.severity
+            )
         ):
             counted = counts.setdefault(assessment_id, Counter())
             counted[status] += number
