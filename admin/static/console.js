@@ -2,7 +2,8 @@
  *
  * - A form or button with data-confirm="Question?" asks first; "Cancel" sends nothing.
  * - After an action, its notice ("Item saved.") is shown where the action was: inside the
- *   section the page returned to (the address's #anchor), and scrolled into view.
+ *   section the page returned to (the address's #anchor), and scrolled into view, as are
+ *   the problems of a form shown again.
  */
 (function () {
   "use strict";
@@ -17,15 +18,29 @@
     }
   }, true);
 
+  function inView(element) {
+    var box = element.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight;
+  }
+
   function placeNotice() {
     var notice = document.querySelector("main > .notice");
-    if (!notice) {
-      return;
+    if (notice) {
+      moveToAnchor(notice);
     }
+    // What the last action said: its problems first, else its notice (a page re-shown
+    // after a post, such as a preview, has it beside the form).
+    var shown = document.querySelector("main .errors") || document.querySelector("main .notice");
+    if (shown && !inView(shown)) {
+      shown.scrollIntoView({ block: "center" });
+    }
+  }
+
+  function moveToAnchor(notice) {
     var anchor = window.location.hash ? decodeURIComponent(window.location.hash.slice(1)) : "";
     var target = anchor ? document.getElementById(anchor) : null;
     if (target) {
-      var section = target.closest("section, .card") || target;
+      var section = target.closest("article, section, .card") || target;
       var heading = section.querySelector("h2, h3");
       if (heading && heading.parentNode === section) {
         heading.insertAdjacentElement("afterend", notice);
@@ -33,7 +48,6 @@
         section.insertAdjacentElement("afterbegin", notice);
       }
     }
-    notice.scrollIntoView({ block: "center" });
   }
 
   if (document.readyState === "loading") {
