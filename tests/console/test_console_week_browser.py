@@ -196,9 +196,16 @@ def test_a_deep_tree_folds_by_layer_and_fits_a_phone(
         for layer in range(1, 7):  # a chain six layers deep, ten groups at each layer
             made = [
                 add_node(
-                    session, world.business_id, now, name=f"Layer {layer} group {n}",
-                    place="Sanganer", process="embroidery", workers=5, home_workers=2,
-                    payment_method="cash", parent_id=parent,
+                    session,
+                    world.business_id,
+                    now,
+                    name=f"Layer {layer} group {n}",
+                    place="Sanganer",
+                    process="embroidery",
+                    workers=5,
+                    home_workers=2,
+                    payment_method="cash",
+                    parent_id=parent,
                 )  # fmt: skip
                 for n in range(1, 11)
             ]
@@ -252,9 +259,7 @@ def test_big_lists_sort_page_and_link_from_the_overview(
     page.screenshot(path=artifacts / f"week-businesses-sorted-{name_of(viewport)}.png")
 
 
-def test_the_console_has_an_icon_and_runs_scripts_only_of_its_own(
-    open_page, console
-) -> None:
+def test_the_console_has_an_icon_and_runs_scripts_only_of_its_own(open_page, console) -> None:
     page = open_page(WIDE)
     assert page.locator("link[rel=icon]").get_attribute("href") == "/favicon.ico"
     icon = page.request.get("/favicon.ico")
