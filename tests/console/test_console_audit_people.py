@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from admin.audit import record
 from admin.audit_sentences import SENTENCES, sentence
 from bot.models import AuditEntry
@@ -29,9 +30,8 @@ def kinds_in_the_code() -> set[str]:
             if at is None or len(node.args) <= at:
                 continue
             argument = node.args[at]
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                if KIND.fullmatch(argument.value):
-                    found.add(argument.value)
+            if isinstance(argument, ast.Constant) and KIND.fullmatch(str(argument.value)):
+                found.add(argument.value)
     return found
 
 
