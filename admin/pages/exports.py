@@ -11,10 +11,10 @@ from admin.auth import runtime_of
 from admin.csv_export import csv_download
 from admin.deps import Viewer
 from bot.domain.actions import OPEN, overdue_items
-from bot.domain.assessments import next_assessment_at
-from bot.domain.stage import stage_of
+from bot.domain.assessments import next_assessments
+from bot.domain.stage import stage_column
 from bot.domain.standards import standards
-from bot.domain.supply import node_views
+from bot.domain.supply import every_node_view
 from bot.domain.surveys import CSV_HEADER, SurveyError, results_rows, survey_results
 from bot.models import ActionItem, Assessment, Business, Contact, Finding, StaffUser, Survey
 
@@ -35,20 +35,21 @@ def businesses_csv(request: Request, staff: Viewer) -> Response:
             session.scalars(select(ActionItem.business_id).where(ActionItem.status.in_(OPEN)))
         )
         overdue = Counter(item.business_id for item in overdue_items(session, now))
+        pending = next_assessments(session)
         rows = []
-        for business, leader in session.execute(
-            select(Business, Contact)
+        for business, stage, leader in session.execute(
+            select(Business, stage_column(), Contact)
             .outerjoin(Contact, Contact.id == Business.leader_id)
             .order_by(Business.id)
         ):
-            assessment = next_assessment_at(session, business.id)
+            assessment = pending.get(business.id)
             rows.append(
                 (
                     business.id,
                     business.name,
                     business.place,
                     business.country,
-                    stage_of(session, business),
+                    stage,
                     leader.address if leader else "",
                     leader.language if leader else "",
                     leader.channel if leader else "",
@@ -74,6 +75,7 @@ def supply_chain_csv(request: Request, staff: Viewer) -> Response:
         "workers", "home_workers", "payment_method",
     )  # fmt: skip
     with runtime.store.transaction() as session:
+        chains = every_node_view(session)
         rows = [
             (
                 business_id,
@@ -91,7 +93,7 @@ def supply_chain_csv(request: Request, staff: Viewer) -> Response:
             for business_id, name in session.execute(
                 select(Business.id, Business.name).order_by(Business.id)
             )
-            for node in node_views(session, business_id)
+            for node in chains.get(business_id, ())
         ]
         now = runtime.clock.now()
         record(session, staff, "export.supply_chain", "supply-chain.csv", now, rows=len(rows))
