@@ -139,27 +139,27 @@ def findings_csv(request: Request, staff: Viewer) -> Response:
     )  # fmt: skip
     category_of = {indicator.code: indicator.category for indicator in standards().indicators}
     with runtime.store.transaction() as session:
+        # Plain columns, not whole records: an assessment's country profile stays unread.
         rows = [
-            (
-                business.id,
-                business.name,
-                business.country,
-                assessment.id,
-                assessment.kind,
-                assessment.held_on,
-                assessment.outcome or "",
-                assessment.standards_version or "",
-                assessment.profile_version or "",
-                finding.code,
-                category_of.get(finding.code, ""),
-                finding.status,
-                finding.severity or "",
-                finding.severity_reason,
-                finding.note,
-                finding.updated_at,
-            )
-            for finding, assessment, business in session.execute(
-                select(Finding, Assessment, Business)
+            (*row[:9], row[9], category_of.get(row[9], ""), *row[10:])
+            for row in session.execute(
+                select(
+                    Business.id,
+                    Business.name,
+                    Business.country,
+                    Assessment.id,
+                    Assessment.kind,
+                    Assessment.held_on,
+                    func.coalesce(Assessment.outcome, ""),
+                    func.coalesce(Assessment.standards_version, ""),
+                    func.coalesce(Assessment.profile_version, ""),
+                    Finding.code,
+                    Finding.status,
+                    func.coalesce(Finding.severity, ""),
+                    Finding.severity_reason,
+                    Finding.note,
+                    Finding.updated_at,
+                )
                 .join(Assessment, Assessment.id == Finding.assessment_id)
                 .join(Business, Business.id == Assessment.business_id)
                 .order_by(Business.id, Assessment.id, Finding.code)

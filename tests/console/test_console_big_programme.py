@@ -44,8 +44,10 @@ def programme(console) -> list[int]:
         console.clock.advance(timedelta(minutes=(number * 13) % 17))
     with console.runtime.store.transaction() as session:
         for business_id in made[:9]:
-            add_node(session, business_id, console.clock.now(), name="Group", place="Chomu",
-                     process="tassels", workers=3, home_workers=1, payment_method="cash")  # fmt: skip
+            add_node(
+                session, business_id, console.clock.now(), name="Group", place="Chomu",
+                process="tassels", workers=3, home_workers=1, payment_method="cash",
+            )  # fmt: skip
     return made
 
 
