@@ -2,6 +2,7 @@
 notice after an action is in view, irreversible actions ask first, long unbroken text never
 widens a page, a deep supply-chain tree folds and fits a phone, and the console has its icon."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -267,3 +268,29 @@ def test_the_console_has_an_icon_and_runs_scripts_only_of_its_own(open_page, con
     assert b"<svg" in icon.body()
     policy = page.request.get("/admin/").headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+# Forms of one click that cannot be taken back, by the address they post to.
+IRREVERSIBLE = (
+    "/verify", "/seal\"", "/seal/revoke", "/close", "/cancel", "/plan", "/issue", "/delete",
+    "/sign-out", "/two-factor/reset", "/two-factor/off", "/outcome\" id=\"outcome\"",
+)  # fmt: skip
+
+
+def test_every_irreversible_form_asks_first_and_the_script_is_loaded() -> None:
+    """Read from the templates: a form posting to an irreversible action carries
+    data-confirm, and every page loads the script that asks."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "admin" / "templates"
+    assert (
+        '<script src="/admin/static/console.js" defer></script>'
+        in (templates / "base.html").read_text()
+    )
+    found = 0
+    for template in templates.glob("*.html"):
+        for form in re.findall(r"<form[^>]*method=\"post\"[^>]*>", template.read_text()):
+            if any(action in form for action in IRREVERSIBLE) and "/logout" not in form:
+                found += 1
+                assert 'data-confirm="' in form, (template.name, form)
+    assert found >= 13
