@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from fastapi.responses import Response
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("".join(_FORMULA_START))
 _PHONE = re.compile(r"\+[0-9]+")
 
 
@@ -20,6 +21,8 @@ def safe_cell(value: object) -> str:
     "+" and digits only (a phone number) is written as is; any other text starting with =, +,
     -, @, a tab or a carriage return gets a leading ' so the spreadsheet does not run it.
     """
+    if isinstance(value, str) and (not value or value[0] not in _FORMULA_CHARS):
+        return value  # most cells: plain text, nothing to guard
     if value is None:
         return ""
     if isinstance(value, datetime):
