@@ -77,6 +77,14 @@ def test_the_notice_is_in_view_where_the_action_was(
     assert_in_view(page, ".notice")
     page.screenshot(path=artifacts / f"week-item-added-{name_of(viewport)}.png")
 
+    row = page.locator("#items tr.item", has_text="Write down the piece rate")
+    row.locator("summary:has-text('Edit')").click()
+    row.locator("textarea[name=description]").fill("Write down the piece rate for each design")
+    row.locator("button:has-text('Save')").click()
+    page.wait_for_url("**#items")
+    assert page.locator("#items .notice").inner_text() == "Item saved."
+    assert_in_view(page, ".notice")
+
     page.goto(f"/admin/assessments/{world.assessment_id}")
     first = page.locator("article.finding").first
     code = first.get_attribute("id")
