@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin.programme import OUTCOMES, SEVERITIES, label
-from bot.models import ActionItem, AuditEntry, Business, StaffUser, Survey
+from bot.models import ActionItem, Attachment, AuditEntry, Business, StaffUser, Survey
 
 # What each kind of entry says. {who} is the person who acted; {business}, {item}, {staff} and
 # {target} name what it was done to; the other fields come from the entry's detail.
@@ -33,8 +33,8 @@ SENTENCES: dict[str, str] = {
     "item.create": "{who} added item “{item}” for {business}",
     "item.edit": "{who} edited item “{item}” of {business}",
     "item.verify": "{who} verified item “{item}” of {business}",
-    "media.view": "{who} opened an evidence file",
-    "media.delete": "{who} deleted an evidence file",
+    "media.view": "{who} opened an evidence file of {business}",
+    "media.delete": "{who} deleted an evidence file of {business}",
     "pre_assessment.record": "{who} recorded the pre-assessment of {business}, held on {held_on}",
     "assessment.held": "{who} recorded that the assessment of {business} was held on {held_on}",
     "assessment.outcome": "{who} recorded the outcome “{outcome}” for {business}",
@@ -87,12 +87,11 @@ class _Fields(dict[str, str]):
         return "—"
 
 
-def _business_of(entry: AuditEntry, survey_business: Mapping[int, int]) -> int | None:
+def _business_of(entry: AuditEntry, owners: Mapping[str, int]) -> int | None:
+    """The business an entry is about: named in its target ("business 12"), or owning the
+    survey or evidence file it names (`owners`, by target)."""
     found = numbered(entry.target, "business")
-    if found is None:
-        survey = numbered(entry.target, "survey")
-        found = survey_business.get(survey) if survey is not None else None
-    return found
+    return found if found is not None else owners.get(entry.target)
 
 
 def sentence(
@@ -101,12 +100,13 @@ def sentence(
     businesses: Mapping[int, str],
     items: Mapping[int, str],
     staff: Mapping[int, str],
-    survey_business: Mapping[int, int],
+    owners: Mapping[str, int],
 ) -> str:
-    """The entry in words; a kind with no sentence yet reads "who: kind on target"."""
+    """The entry in words; a kind with no sentence yet reads "who: kind on target".
+    `owners` names the business of a target that is a survey or a file ("survey 3")."""
     detail: dict[str, Any] = entry.detail or {}
     fields = _Fields({key: str(value) for key, value in detail.items()})
-    business_id = _business_of(entry, survey_business)
+    business_id = _business_of(entry, owners)
     item_id = detail.get("item")
     staff_id = numbered(entry.target, "staff")
     fields.update(
@@ -132,13 +132,8 @@ def lines(session: Session, rows: Sequence[tuple[AuditEntry, str | None]]) -> li
     """The page's entries (with the acting person's email, None for nobody signed in) in
     words; every name they mention is loaded in one query per kind of record."""
     entries = [entry for entry, _ in rows]
-    survey_ids = _ids(numbered(entry.target, "survey") for entry in entries)
-    survey_business = dict(
-        session.execute(
-            select(Survey.id, Survey.business_id).where(Survey.id.in_(survey_ids))
-        ).all()
-    )
-    business_ids = _ids(_business_of(entry, survey_business) for entry in entries)
+    owners = _owners(session, entries)
+    business_ids = _ids(_business_of(entry, owners) for entry in entries)
     item_ids = _ids((entry.detail or {}).get("item") for entry in entries)
     staff_ids = _ids(numbered(entry.target, "staff") for entry in entries)
     businesses = _names(session, Business.id, Business.name, business_ids)
@@ -148,11 +143,31 @@ def lines(session: Session, rows: Sequence[tuple[AuditEntry, str | None]]) -> li
         Line(
             entry,
             email or "Someone not signed in",
-            sentence(entry, email or "Someone", businesses, items, staff, survey_business),
-            _business_of(entry, survey_business),
+            sentence(entry, email or "Someone", businesses, items, staff, owners),
+            _business_of(entry, owners),
         )
         for entry, email in rows
     ]
+
+
+def _owners(session: Session, entries: Sequence[AuditEntry]) -> dict[str, int]:
+    """The business of each survey ("survey 3") and evidence file ("attachment:7") named."""
+    surveys = _ids(numbered(entry.target, "survey") for entry in entries)
+    files = _ids(numbered(entry.target.replace(":", " ", 1), "attachment") for entry in entries)
+    owners: dict[str, int] = {}
+    if surveys:
+        for survey_id, business_id in session.execute(
+            select(Survey.id, Survey.business_id).where(Survey.id.in_(surveys))
+        ):
+            owners[f"survey {survey_id}"] = business_id
+    if files:
+        for file_id, business_id in session.execute(
+            select(Attachment.id, Business.id)
+            .join(Business, Business.leader_id == Attachment.contact_id)
+            .where(Attachment.id.in_(files))
+        ):
+            owners[f"attachment:{file_id}"] = business_id
+    return owners
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -46,7 +46,7 @@ def test_every_kind_of_entry_reads_as_a_sentence_not_a_code() -> None:
             entry = AuditEntry(action=kind, target=target, detail={"item": 3, "code": "CH-01"})
             said = sentence(
                 entry, "asha@example.org", names["businesses"], names["items"], names["staff"],
-                {2: 7},
+                {"survey 2": 7},
             )  # fmt: skip
             assert kind not in said and "{" not in said and "None" not in said, (kind, said)
             assert said[0].isupper() or said.startswith("asha@"), (kind, said)
