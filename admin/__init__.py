@@ -12,7 +12,7 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -49,6 +49,7 @@ from bot.keys import secret_key
 from bot.runtime import Runtime
 
 PREFIX = "/admin"
+_FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 SESSION_HOURS = 12
 
 
@@ -117,6 +118,11 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The console's small icon (SVG), which browsers ask for at this address."""
+        return FileResponse(_FAVICON, media_type="image/svg+xml")
 
 
 def _message(request: Request, status: int, heading: str, message: str) -> Response:

@@ -20,6 +20,7 @@ class Rect:
     height: float
     css: str
     title: str
+    href: str = ""  # where clicking the bar leads, if anywhere
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Label:
     text: str
     anchor: str = "start"
     css: str = ""
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,13 @@ def horizontal_bars(
     css: str = "bar",
     width: int = WIDTH,
     marked: Collection[int] = (),
+    links: Sequence[str] = (),
 ) -> Chart:
     """One labelled bar per item, longest bar full width; reads well on a narrow screen.
 
     A smaller `width` draws the same chart with larger text, for narrow cards. The items at
-    the `marked` positions (from 0) are drawn as alarming ("bar bad").
+    the `marked` positions (from 0) are drawn as alarming ("bar bad"). `links`, one address
+    per item, makes each bar and its label a link there.
     """
     top = max((value for _, value in items), default=0) or 1
     label_width = min(LABEL_WIDTH, width * 2 // 5)
@@ -63,6 +67,7 @@ def horizontal_bars(
     for row, (label, value) in enumerate(items):
         y = row * ROW
         size = room * value / top
+        href = links[row] if row < len(links) else ""
         chart.rects.append(
             Rect(
                 label_width,
@@ -71,10 +76,13 @@ def horizontal_bars(
                 ROW - 10,
                 "bar bad" if row in marked else css,
                 f"{label}: {value}",
+                href,
             )
         )
-        chart.labels.append(Label(label_width - 8, y + ROW / 2 + 4, _short(label), "end"))
-        chart.labels.append(Label(label_width + size + 6, y + ROW / 2 + 4, str(value)))
+        chart.labels.append(
+            Label(label_width - 8, y + ROW / 2 + 4, _short(label), "end", href=href)
+        )
+        chart.labels.append(Label(label_width + size + 6, y + ROW / 2 + 4, str(value), href=href))
     return chart
 
 

@@ -94,6 +94,7 @@ def serve(
     upgrade(settings.database_url)
     _echo_channels()
     app = create_app(Runtime(settings), run_scheduler=scheduler)
+    typer.echo(f"Console: {console_url(f'http://{_shown_host(host)}:{port}')}")
     # The app itself decides which proxies' X-Forwarded-For to believe (TRUSTED_PROXIES).
     uvicorn.run(app, host=host, port=port, proxy_headers=False)
 
@@ -103,8 +104,17 @@ def served_settings(settings: Settings, host: str, port: int) -> Settings:
     product sends (report links, seal addresses) name that server."""
     if "public_base_url" in settings.model_fields_set:
         return settings
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    return settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
+    return settings.model_copy(update={"public_base_url": f"http://{_shown_host(host)}:{port}"})
+
+
+def _shown_host(host: str) -> str:
+    """The address a person on this machine opens for a server listening on `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
+def console_url(base_url: str) -> str:
+    """The console's sign-in page under a server's base address (scheme, host and port)."""
+    return f"{base_url.rstrip('/')}/admin/login"
 
 
 def _echo_channels() -> None:
@@ -274,9 +284,15 @@ def seed_demo_command() -> None:
         verify = seal_url(settings.public_base_url, seal.code) if seal else ""
     typer.echo(f"Added {added} demo businesses.")
     if first_login:
-        typer.echo(f"Console: sign in at /admin as {DEMO_ADMIN} with password {first_login}")
+        typer.echo(
+            f"Console: sign in at {console_url(settings.public_base_url)} as {DEMO_ADMIN}"
+            f" with password {first_login}"
+        )
     if brand_login:
-        typer.echo(f"Brand partner: sign in at /admin as {DEMO_BRAND} with password {brand_login}")
+        typer.echo(
+            f"Brand partner: sign in at {console_url(settings.public_base_url)} as {DEMO_BRAND}"
+            f" with password {brand_login}"
+        )
     if verify:
         typer.echo(f"{SEALED}'s seal verifies at {verify}")
 

@@ -150,6 +150,8 @@ def test_create_staff_makes_a_brand_and_asks_the_named_businesses(store, migrate
 def test_seed_demo_adds_one_business_per_stage_once_and_a_first_login(store, migrated) -> None:
     first = run(migrated, "seed-demo")
     assert "Added 6 demo businesses" in first.stdout
+    # The whole address to open, with host and port.
+    assert "Console: sign in at http://127.0.0.1:8000/admin/login as " in first.stdout
     password = first.stdout.split("with password ")[1].split()[0]
     again = run(migrated, "seed-demo")
     assert "Added 0 demo businesses" in again.stdout

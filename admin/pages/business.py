@@ -16,6 +16,7 @@ from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.pages.findings import scorecard_chart
 from admin.threads import interleaved
+from admin.tree_view import branches, depth, shown_layers
 from admin.web import page
 from bot.domain.actions import MAX_DESCRIPTION
 from bot.domain.actions import MAX_REASON as MAX_WITHDRAW_REASON
@@ -163,6 +164,7 @@ def business_page(
             raise HTTPException(404)
         leader = session.get(Contact, business.leader_id) if business.leader_id else None
         tree = supply_tree(session, business_id)
+        totals = branches(tree)
         assessments = session.scalars(
             select(Assessment)
             .where(Assessment.business_id == business_id, Assessment.kind == "assessment")
@@ -188,6 +190,11 @@ def business_page(
             "stage": stage_of(session, business),
             "tree": tree,
             "layers": layers(tree),
+            "tree_totals": totals,
+            "tree_depth": depth(tree),
+            "tree_open_to": shown_layers(
+                request.query_params.get("layers", "")[:8], tree, len(totals)
+            ),
             "assessments": assessments,
             "items": items_of(session, business_id, leader),
             "checklist": checklist_answers(session, business_id),

@@ -17,7 +17,7 @@ from bot.domain.actions import overdue_items
 from bot.domain.assessments import upcoming_assessments
 from bot.domain.findings import programme_findings
 from bot.domain.seals import ending_seals
-from bot.domain.stage import STAGES, stage_of
+from bot.domain.stage import STAGES, stage_column
 from bot.domain.standards import standards
 from bot.domain.survey_findings import programme_red_flags
 from bot.domain.surveys import MIN_GROUP
@@ -34,7 +34,8 @@ SEVERITY_BARS = (("zero_tolerance", "bar bad"), ("major", "bar warn"), ("minor",
 
 
 def stage_counts(session: Session) -> Counter[str]:
-    return Counter(stage_of(session, business) for business in session.scalars(select(Business)))
+    stage = stage_column()
+    return Counter(dict(session.execute(select(stage, func.count()).group_by(stage)).all()))
 
 
 def per_day(session: Session, column: object, since: datetime) -> Counter[str]:
@@ -100,7 +101,9 @@ def overview(request: Request, staff: Viewer) -> HTMLResponse:
         ],
     )
     stage_chart = horizontal_bars(
-        "Businesses by stage", [(label(stage, STAGE_LABELS), stages[stage]) for stage in STAGES]
+        "Businesses by stage",
+        [(label(stage, STAGE_LABELS), stages[stage]) for stage in STAGES],
+        links=[f"/admin/businesses?stage={stage}" for stage in STAGES],
     )
     traffic_chart = columns(
         f"Messages in and out per day, last {DAYS} days",

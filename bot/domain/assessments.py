@@ -361,6 +361,19 @@ def replan_reminders(session: Session, business_id: int, now: datetime) -> None:
         _plan(session, pending, now)
 
 
+def next_assessments(session: Session) -> dict[int, datetime]:
+    """next_assessment_at of every business that has one pending, by business id (UTC), in
+    one query."""
+    latest: dict[int, datetime] = {}
+    for business_id, scheduled_for in session.execute(
+        select(Assessment.business_id, Assessment.scheduled_for)
+        .where(FORMAL, Assessment.outcome.is_(None))
+        .order_by(Assessment.scheduled_for, Assessment.id)
+    ):
+        latest[business_id] = scheduled_for
+    return latest
+
+
 def _pending(session: Session, business_id: int) -> Assessment | None:
     return session.scalar(
         select(Assessment)

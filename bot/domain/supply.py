@@ -56,7 +56,11 @@ class TreeNode:
 
 def supply_tree(session: Session, business_id: int) -> list[TreeNode]:
     """The business's reported chain as a tree, first-reported first at every layer."""
-    nodes = _active(session, business_id)
+    return _tree(_active(session, business_id))
+
+
+def _tree(nodes: Sequence[SupplyNode]) -> list[TreeNode]:
+    """One business's active nodes (by id) as a tree."""
     children: dict[int | None, list[SupplyNode]] = defaultdict(list)
     known = {node.id for node in nodes}
     for node in nodes:
@@ -85,6 +89,20 @@ def supply_tree(session: Session, business_id: int) -> list[TreeNode]:
 
 def node_views(session: Session, business_id: int) -> tuple[NodeView, ...]:
     """The tree flattened depth-first: each node followed by those it gives work to."""
+    return _flattened(supply_tree(session, business_id))
+
+
+def every_node_view(session: Session) -> dict[int, tuple[NodeView, ...]]:
+    """node_views of every business that reported a chain, by business id, in one query."""
+    nodes: dict[int, list[SupplyNode]] = defaultdict(list)
+    for node in session.scalars(
+        select(SupplyNode).where(SupplyNode.removed_at.is_(None)).order_by(SupplyNode.id)
+    ):
+        nodes[node.business_id].append(node)
+    return {business_id: _flattened(_tree(found)) for business_id, found in nodes.items()}
+
+
+def _flattened(tree: Sequence[TreeNode]) -> tuple[NodeView, ...]:
 
     def walk(nodes: Sequence[TreeNode], parent: int | None) -> Iterator[NodeView]:
         for node in nodes:
@@ -101,7 +119,7 @@ def node_views(session: Session, business_id: int) -> tuple[NodeView, ...]:
             )
             yield from walk(node.children, node.id)
 
-    return tuple(walk(supply_tree(session, business_id), None))
+    return tuple(walk(tree, None))
 
 
 def add_node(

@@ -284,7 +284,15 @@ def inbox(
     assignee_id: int | None = None,
 ) -> list[InboxRow]:
     """Tickets oldest first (open ones first), filtered by status and assignee."""
-    query = select(Ticket, Business.name).join(Business, Business.id == Ticket.business_id)
+    latest = (
+        select(TicketMessage.body)
+        .where(TicketMessage.ticket_id == Ticket.id)
+        .order_by(TicketMessage.id.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    query = select(Ticket, Business.name, latest).join(Business, Business.id == Ticket.business_id)
     if status in STATUSES:
         query = query.where(Ticket.status == status)
     if assignee_id is not None:
@@ -293,13 +301,7 @@ def inbox(
     staff = dict(session.execute(select(StaffUser.id, StaffUser.email)).all())
     rows = []
     target = timedelta(hours=response_hours)
-    for found, business in session.execute(query).all():
-        last = session.scalar(
-            select(TicketMessage.body)
-            .where(TicketMessage.ticket_id == found.id)
-            .order_by(TicketMessage.id.desc())
-            .limit(1)
-        )
+    for found, business, last in session.execute(query).all():
         overdue = (
             found.status != "closed"
             and found.first_response_at is None

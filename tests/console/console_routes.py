@@ -74,6 +74,8 @@ ROUTES = {
     ("GET", "/admin/exports/supply-chain.csv"): "viewer",
     ("GET", "/admin/exports/survey-results.csv"): "viewer",
     ("GET", "/admin/exports/findings.csv"): "viewer",
+    ("GET", "/admin/exports/items.csv"): "viewer",
+    ("GET", "/admin/exports/assessments.csv"): "viewer",
     ("GET", "/admin/audit"): "viewer",
     ("GET", "/admin/staff"): "admin",
     ("POST", "/admin/staff"): "admin",

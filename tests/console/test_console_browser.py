@@ -275,6 +275,7 @@ def test_staff_answer_a_ticket_from_the_inbox(
     assert width <= page.evaluate("window.innerWidth"), f"the ticket is {width}px wide"
     name = "wide" if viewport is WIDE else "phone"
     page.screenshot(path=artifacts / f"ticket-answered-{name}.png", full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('Close the ticket')")
     page.wait_for_url("**/admin/inbox")
 

@@ -141,6 +141,8 @@ def test_an_admin_deletes_a_file_and_the_log_records_it(console, world) -> None:
     ]
     assert admin.get(f"/admin/media/{world.attachment_id}").status_code == 404
     assert "File deleted" in admin.get(f"/admin/businesses/{world.business_id}").text
+    logged = admin.get("/admin/audit").text
+    assert "admin@example.org deleted an evidence file of Blue Thread Embroidery" in logged
 
 
 @pytest.mark.parametrize("path", ["0", "99999", "..%2F..%2Fetc%2Fpasswd", "1%00", "-1"])
