@@ -280,7 +280,8 @@ def test_the_console_has_an_icon_and_runs_scripts_only_of_its_own(open_page, con
 
 # Forms of one click that cannot be taken back, by the address they post to.
 IRREVERSIBLE = (
-    "/verify", "/seal\"", "/seal/revoke", "/close", "/cancel", "/plan", "/issue", "/delete",
+    "/verify", "/withdraw", "/seal\"", "/seal/revoke", "/close", "/cancel", "/plan", "/issue",
+    "/delete",
     "/sign-out", "/two-factor/reset", "/two-factor/off", "/outcome\" id=\"outcome\"",
 )  # fmt: skip
 
