@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_timedelta
 
-from admin.web import when
+from admin.times import shown
 from bot.capabilities import channel_label
 from bot.domain.broadcast_delivery import Waiting
 
@@ -24,11 +24,12 @@ def explain(
     rates: Mapping[str, float],
     templated: Mapping[str, int],
     window: timedelta,
+    zone_name: str,
 ) -> list[str]:
-    """One sentence per reason. `rates`: messages per second per channel this server sends
-    through (a paced channel missing from it is not set up here); `templated`: per channel,
-    the waiting messages going as the approved template, to people who last wrote more than
-    `window` ago."""
+    """One sentence per reason, its times in `zone_name` (the reader's zone). `rates`:
+    messages per second per channel this server sends through (a paced channel missing from
+    it is not set up here); `templated`: per channel, the waiting messages going as the
+    approved template, to people who last wrote more than `window` ago."""
     sentences = []
     for entry in waiting:
         n, label = entry.count, channel_label(entry.channel)
@@ -54,12 +55,12 @@ def explain(
         elif entry.reason == "retry":
             sentences.append(
                 f"{what} could not be handed over yet (the provider asked us to wait) and {are} "
-                f"tried again from {_at(entry.until)}."
+                f"tried again from {_at(entry.until, zone_name)}."
             )
         elif entry.reason == "held":
             sentences.append(
-                f"{what} {are} held until {_at(entry.until)}, and not sent before then (for "
-                "example, the recipient's night-time quiet hours)."
+                f"{what} {are} held until {_at(entry.until, zone_name)}, and not sent before "
+                "then (for example, the recipient's night-time quiet hours)."
             )
         else:
             sentences.append(f"{what} {are} being handed to the provider now.")
@@ -74,5 +75,5 @@ def explain(
     return sentences
 
 
-def _at(moment: datetime | None) -> str:
-    return when(moment) if moment else "later"
+def _at(moment: datetime | None, zone_name: str) -> str:
+    return shown(moment, zone_name) if moment else "later"

@@ -301,7 +301,7 @@ def progress(
         recipients=listed,
         page_number=page_number,
         pages=pages,
-        waiting=explain(reasons, rates, templated, SERVICE_WINDOW),
+        waiting=explain(reasons, rates, templated, SERVICE_WINDOW, staff.time_zone),
         refresh=REFRESH_SECONDS if _sending(state, broadcast, reasons, rates, now) else None,
     )
 
