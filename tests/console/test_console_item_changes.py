@@ -231,8 +231,13 @@ def test_staff_withdraw_an_item_in_the_browser(
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
         name = "wide" if viewport is WIDE else "phone"
         page.screenshot(path=artifacts / f"item-withdraw-asks-{name}.png", full_page=True)
-        button.click()
-        page.wait_for_load_state()
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        button.click()  # asked first: saying no changes nothing
+        assert page.locator(".notice").count() == 0
+        assert "Withdrawn" not in row.inner_text()
+        page.once("dialog", lambda dialog: dialog.accept())
+        with page.expect_navigation():
+            button.click()
         assert "Item withdrawn" in page.locator(".notice").inner_text()
         row = page.locator("#items tr.item", has_text="Write down the piece rate")
         assert "Withdrawn" in row.inner_text()

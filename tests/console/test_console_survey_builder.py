@@ -179,7 +179,11 @@ def test_a_survey_is_built_in_the_browser_at_both_widths(
     try:
         sign_in(page, console, "staff")
         page.goto("/admin/surveys#open-survey")
-        page.select_option("select[name=business_id]", str(world.business_id))
+        picker = page.locator("#survey-business")
+        picker.locator("input[type=search]").fill("blue thread")
+        picker.locator("label.check:visible", has_text="Blue Thread Embroidery").locator(
+            "input"
+        ).check()
         page.fill("input[name=title]", "March visit")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert fits(page, "#q-0 textarea")
