@@ -13,6 +13,7 @@ from bot.domain.surveys import (
     close_survey,
     default_definition,
     describe_results,
+    every_survey_results,
     open_survey,
     results_rows,
     survey_results,
@@ -430,3 +431,21 @@ def test_a_redelivered_survey_message_is_handled_once(store, clock, engine, seal
     with store.transaction() as session:
         kept = session.scalars(select(InboundMessage.provider_id)).all()
     assert len(kept) == 3 and not {"SMjoin", "SMlang", "SMyes"} & set(kept)
+
+
+def test_every_survey_read_at_once_reads_as_each_survey_alone(store, clock, sealer) -> None:
+    """The programme-wide results (the survey-results export) match each survey's own:
+    counts, withheld groups and responses waiting in the pool."""
+    shown_id, shown_code = make_survey(store, clock.now())
+    small_id, small_code = make_survey(
+        store, clock.now(), make_business(store, clock.now(), "+15550100002")
+    )
+    empty_id, _ = make_survey(store, clock.now(), make_business(store, clock.now(), "+15550100003"))
+    answers = [dict.fromkeys(QUESTIONS, 1 + n % 2) for n in range(6)]
+    add_responses(store, sealer, shown_code, *answers, now=clock.now())
+    add_responses(store, sealer, small_code, *answers[:3], now=clock.now())
+    with store.transaction() as session:
+        every = every_survey_results(session)
+        alone = [survey_results(session, survey_id) for survey_id in (shown_id, small_id, empty_id)]
+    assert every == alone
+    assert [(results.responses, results.waiting) for results in every] == [(6, 0), (0, 3), (0, 0)]

@@ -15,8 +15,14 @@ from bot.domain.assessments import next_assessments
 from bot.domain.stage import stage_column
 from bot.domain.standards import standards
 from bot.domain.supply import every_node_view
-from bot.domain.surveys import CSV_HEADER, SurveyError, results_rows, survey_results
-from bot.models import ActionItem, Assessment, Business, Contact, Finding, StaffUser, Survey
+from bot.domain.surveys import (
+    CSV_HEADER,
+    SurveyError,
+    every_survey_results,
+    results_rows,
+    survey_results,
+)
+from bot.models import ActionItem, Assessment, Business, Contact, Finding, StaffUser
 
 router = APIRouter()
 
@@ -107,21 +113,25 @@ def survey_results_csv(
     """Per survey and question, counts per answer; a group under the minimum is withheld."""
     runtime = runtime_of(request)
     with runtime.store.transaction() as session:
-        query = select(Survey.id, Survey.code, Business.name).join(
-            Business, Business.id == Survey.business_id
-        )
-        if survey is not None:
-            query = query.where(Survey.id == survey)
-        surveys = session.execute(query.order_by(Survey.id)).all()
-        if survey is not None and not surveys:
-            raise HTTPException(404)
-        rows = []
-        for survey_id, code, business in surveys:
+        if survey is None:
+            every = every_survey_results(session)
+        else:
             try:
-                table = results_rows(survey_results(session, survey_id))
-            except SurveyError:
-                continue
-            rows.extend((code, business, *row) for row in table[1:])
+                every = [survey_results(session, survey)]
+            except SurveyError as error:
+                raise HTTPException(404) from error
+        names = dict(
+            session.execute(
+                select(Business.id, Business.name).where(
+                    Business.id.in_({results.business_id for results in every})
+                )
+            ).all()
+        )
+        rows = []
+        for results in every:
+            table = results_rows(results)
+            name = names.get(results.business_id, "")
+            rows.extend((results.code, name, *row) for row in table[1:])
         now = runtime.clock.now()
         target = f"survey {survey}" if survey else "all surveys"
         record(session, staff, "export.survey_results", target, now, rows=len(rows))

@@ -505,6 +505,37 @@ def survey_results(session: Session, survey_id: int) -> SurveyResults:
     if survey is None:
         raise SurveyNotFound(f"No survey has the id {survey_id}.")
     tallies, responses = _tally(session, survey)
+    return _results_of(survey, tallies, responses, _pending(session, [survey.id]))
+
+
+def every_survey_results(session: Session) -> list[SurveyResults]:
+    """survey_results of every survey, by survey id, in three queries whatever their number:
+    the surveys, their responses streamed once, and the pool's counts per survey."""
+    surveys = session.scalars(select(Survey).order_by(Survey.id)).all()
+    counters = {survey.id: _Counter(survey) for survey in surveys}
+    rows = session.execute(
+        select(SurveyResponse.survey_id, SurveyResponse.answers).execution_options(yield_per=1000)
+    )
+    for survey_id, answers in rows:
+        counter = counters.get(survey_id)
+        if counter is not None:
+            counter.add(answers)
+    waiting: dict[int, int] = dict(
+        session.execute(
+            select(PendingResponse.survey_id, func.count(PendingResponse.id)).group_by(
+                PendingResponse.survey_id
+            )
+        ).all()
+    )
+    return [
+        _results_of(survey, *counters[survey.id].tallies(), waiting.get(survey.id, 0))
+        for survey in surveys
+    ]
+
+
+def _results_of(
+    survey: Survey, tallies: dict[str, "Tally"], responses: int, waiting: int
+) -> SurveyResults:
     questions = tuple(
         _result(question, *tallies[question["key"]]) for question in survey.definition["questions"]
     )
@@ -517,7 +548,7 @@ def survey_results(session: Session, survey_id: int) -> SurveyResults:
         survey.closed_at,
         responses,
         questions,
-        waiting=_pending(session, [survey.id]),
+        waiting=waiting,
         held_back=survey.held_back or 0,
     )
 
@@ -556,27 +587,45 @@ def business_results(session: Session, business_id: int) -> BusinessResults:
 
 def _tally(session: Session, survey: Survey) -> tuple[dict[str, Tally], int]:
     """Per question key: everyone asked, the count per answer and the skipped; streamed from
-    the written responses. A skipped (or unreadable) answer counts as answered, so every
-    question moves with the number of responses."""
-    questions = survey.definition["questions"]
-    counts = {q["key"]: [0] * len(q["options"]["en"]) for q in questions}
-    skipped = dict.fromkeys(counts, 0)
-    responses = 0
+    the written responses."""
+    counter = _Counter(survey)
     rows = session.scalars(
         select(SurveyResponse.answers)
         .where(SurveyResponse.survey_id == survey.id)
         .execution_options(yield_per=1000)
     )
     for answers in rows:
-        responses += 1
-        for key, tally in counts.items():
+        counter.add(answers)
+    return counter.tallies()
+
+
+class _Counter:
+    """The answers of one survey's responses, counted one response at a time. A skipped (or
+    unreadable) answer counts as answered, so every question moves with the number of
+    responses."""
+
+    def __init__(self, survey: Survey) -> None:
+        questions = survey.definition["questions"]
+        self.counts = {q["key"]: [0] * len(q["options"]["en"]) for q in questions}
+        self.skipped = dict.fromkeys(self.counts, 0)
+        self.responses = 0
+
+    def add(self, answers: Mapping[str, Any]) -> None:
+        self.responses += 1
+        for key, tally in self.counts.items():
             value = answers.get(key)
             valid = isinstance(value, int) and not isinstance(value, bool)
             if valid and 1 <= value <= len(tally):
                 tally[value - 1] += 1
             else:
-                skipped[key] += 1
-    return {key: (responses, counts[key], skipped[key]) for key in counts}, responses
+                self.skipped[key] += 1
+
+    def tallies(self) -> tuple[dict[str, Tally], int]:
+        """Per question key (respondents, count per answer, skipped), and the responses."""
+        tallies = {
+            key: (self.responses, self.counts[key], self.skipped[key]) for key in self.counts
+        }
+        return tallies, self.responses
 
 
 def _result(
