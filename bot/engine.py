@@ -150,6 +150,8 @@ class Engine:
         contact = self._contact(session, inbound, now)
         if self._seen(session, inbound):  # a concurrent delivery finished while we waited
             return Handled(duplicate=True)
+        # A call answers in its own response: the person's messages stay on their channel.
+        kept_channel = contact.channel
         contact.channel = inbound.channel
         attach(session, self.sealer)
         answering(session, contact.id)
@@ -181,6 +183,8 @@ class Engine:
         replies = queue_replies(
             session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
         )
+        if capabilities_of(inbound.channel).answers_in_response and kept_channel:
+            contact.channel = kept_channel
         return Handled(False, replies)
 
     def _verify(
@@ -258,7 +262,8 @@ class Engine:
                 channel=inbound.channel,
                 provider_id=inbound.provider_id,
                 contact_id=contact.id,
-                body=inbound.text,
+                # Keys pressed in a call are never kept (a code, an answer).
+                body="" if capabilities_of(inbound.channel).answers_in_response else inbound.text,
                 media=[] if private else list(inbound.media),
                 received_at=now,
             )

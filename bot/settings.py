@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
+    # The Twilio number workers call to answer a survey by voice (on when set).
+    twilio_voice_from: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
     # Outside WhatsApp's 24-hour window only an approved template may be sent.
     twilio_whatsapp_template_sid: str = ""

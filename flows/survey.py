@@ -22,6 +22,8 @@ NAME = "survey"
 CODE_LENGTH = (4, 8)
 _CONSENT_OPTIONS = (Option("survey.begin"), Option("survey.decline"))
 _CODE_SEPARATORS = " \t:#-."
+# Asks the question again (the star key of a phone call, or typed).
+REPEAT = "*"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ class Survey:
         return (self._question(state, facts),)
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+        if message.text.strip() == REPEAT:
+            return Outcome(self.prompt(state, facts), state)
         if state.step == "consent":
             return self._on_consent(state, message.text, facts, lookup)
         if not state.data.get("questions"):  # the survey is gone: nothing left to ask

@@ -9,13 +9,14 @@ has no lane and its webhook answers 404 saying what to set.
 """
 
 from bot.capabilities import declare
-from bot.channels import simulator, telegram, twilio
+from bot.channels import simulator, telegram, twilio, voice
 from bot.channels.provider import Channel, Lane, MediaFetcher, Webhook
 from bot.settings import Settings
 
 CHANNELS: tuple[Channel, ...] = (
     twilio.ADAPTER,
     telegram.ADAPTER,
+    voice.ADAPTER,
     simulator.ADAPTER,
 )
 

@@ -47,7 +47,8 @@ def queue_replies(
     `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
 
     On a channel that answers in the webhook's own response, the direct answers to a message
-    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender;
+    private ones (a survey's, said in a call) leave no row at all.
     `document_url` attaches a document (a report's PDF, by the address the provider fetches it
     from) to the last reply, on channels that carry documents. `not_before` (naive UTC) is when
     the sender may hand them over, `now` when not given.
@@ -64,7 +65,12 @@ def queue_replies(
         rendered = render(contact.language, reply, buttons=capabilities.buttons)
         if rendered.buttons:
             question = current_question(session, contact.id)
-            rendered = Rendered(rendered.body, for_question(rendered.buttons, question))
+            rendered = Rendered(
+                rendered.body, for_question(rendered.buttons, question), rendered.key
+            )
+        queued.append(rendered)
+        if answered and private:
+            continue  # said in the call's own answer: no row shows how far anyone got
         session.add(
             OutboundMessage(
                 contact_id=contact.id,
@@ -82,7 +88,6 @@ def queue_replies(
                 **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
-        queued.append(rendered)
     return queued
 
 

@@ -1,0 +1,206 @@
+"""Whole survey calls through signed Twilio voice webhooks: the language by key, the code,
+the consent, answers with 0 to skip, * to repeat and # to stop, a hang-up midway, a wrong
+code, a withheld number, and one response per phone."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from survey_support import pooled
+from voice_support import CALL_PATH, VOICE_FROM, Call, post_call
+
+from bot.app import create_app
+from bot.domain.business import register_business
+from bot.domain.surveys import default_definition, open_survey
+from bot.models import Contact, InboundMessage, OutboundMessage
+from bot.runtime import Runtime
+from messages import LANGUAGES, text
+
+PHONE = "+919800000001"
+QUESTIONS = len(default_definition()["questions"])
+VOICE_OF = {"en": "en-US", "es": "es-US", "fr": "fr-FR", "hi": "hi-IN"}
+
+
+@pytest.fixture
+def voice_runtime(make_runtime) -> Runtime:
+    return make_runtime(twilio_voice_from=VOICE_FROM)
+
+
+@pytest.fixture
+def phone(voice_runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(voice_runtime)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def code(voice_runtime: Runtime) -> str:
+    now = voice_runtime.clock.now()
+    with voice_runtime.store.transaction() as session:
+        leader = Contact(address="+15550100001", channel="sms", language="en", created_at=now)
+        session.add(leader)
+        session.flush()
+        business = register_business(session, leader, "Blue Thread", "Jaipur", "IN", now)
+        return open_survey(session, business.id, now).code
+
+
+def start(phone: TestClient, code: str, language: str = "en", number: str = PHONE) -> Call:
+    """Call, choose the language, enter the code and begin."""
+    call = Call(phone, number)
+    call.press(str(LANGUAGES.index(language) + 1))
+    call.press(code)
+    assert text(language, "survey.consent")[:20] in call.words()
+    call.press("1")
+    return call
+
+
+def test_the_first_answer_offers_each_language_in_itself(phone, code) -> None:
+    call = Call(phone, PHONE)
+    assert call.gather is not None and call.gather.get("numDigits") == "1"
+    said = {say.get("language"): say.text for say in call.heard}
+    assert said == {
+        VOICE_OF[language]: text(language, "call.language_choice", {"key": key})
+        for key, language in enumerate(LANGUAGES, 1)
+    }
+    assert all(say.get("voice", "").startswith("Polly.") for say in call.heard)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_whole_call_in_each_language(phone, code, voice_runtime, language) -> None:
+    call = start(phone, code, language)
+    for number in range(QUESTIONS):
+        assert {say.get("language") for say in call.heard} == {VOICE_OF[language]}
+        assert text(language, "call.keys") in call.words()
+        assert not call.hung_up
+        call.press("0" if number == 1 else "2")
+    assert text(language, "survey.thanks") in call.words()
+    assert call.hung_up and call.gather is None
+    answers = [None if number == 1 else 2 for number in range(QUESTIONS)]
+    assert [
+        list(response.values()) for response in pooled(voice_runtime.store, voice_runtime.sealer)
+    ] == [answers]
+
+
+def test_star_repeats_and_silence_repeats(phone, code, voice_runtime) -> None:
+    call = start(phone, code)
+    first = call.words()
+    call.press("*")
+    assert call.words() == first
+    call.stay_silent()
+    assert call.words() == first
+    call.press("1")
+    assert call.words() != first
+    assert "2/" in call.words()
+
+
+def test_a_hang_up_midway_ends_the_survey_as_stop_does(phone, code, voice_runtime, clock) -> None:
+    call = start(phone, code)
+    call.press("3")
+    call.press("1")
+    assert call.hang_up().status_code == 204
+    assert [list(r.values()) for r in pooled(voice_runtime.store, voice_runtime.sealer)] == [
+        [3, 1] + [None] * (QUESTIONS - 2)
+    ]
+    again = Call(phone, PHONE)  # the next call starts afresh and is refused: she answered
+    again.press("1")
+    again.press(code)
+    assert text("en", "survey.already_answered") in again.words() and again.hung_up
+
+
+def test_hash_stops_the_survey_and_says_goodbye(phone, code, voice_runtime) -> None:
+    call = start(phone, code)
+    call.press("2")
+    call.press("#")
+    assert text("en", "call.goodbye") in call.words() and call.hung_up
+    assert [list(r.values()) for r in pooled(voice_runtime.store, voice_runtime.sealer)] == [
+        [2] + [None] * (QUESTIONS - 1)
+    ]
+    assert call.hang_up().status_code == 204  # the status callback after it changes nothing
+    assert len(pooled(voice_runtime.store, voice_runtime.sealer)) == 1
+
+
+def test_a_wrong_code_is_asked_again_then_the_call_ends(phone, code) -> None:
+    call = Call(phone, PHONE)
+    call.press("3")
+    wrong = "0000" if code != "0000" else "1111"
+    call.press(wrong)
+    assert text("fr", "call.wrong_code") in call.words() and not call.hung_up
+    call.press("12")
+    assert text("fr", "call.wrong_code") in call.words()
+    call.press(wrong)
+    assert text("fr", "call.no_code") in call.words() and call.hung_up
+
+
+def test_a_withheld_number_is_told_in_the_chosen_language(phone, code, voice_runtime) -> None:
+    call = Call(phone, "anonymous")
+    call.press("4")
+    assert call.words() == text("hi", "call.number_hidden") and call.hung_up
+    assert call.heard[0].get("language") == "hi-IN"
+    with voice_runtime.store.transaction() as session:
+        assert session.query(Contact).filter(Contact.address == "anonymous").count() == 0
+
+
+def test_a_second_call_from_the_same_phone_is_refused(phone, code, voice_runtime) -> None:
+    call = start(phone, code, "es")
+    for _ in range(QUESTIONS):
+        call.press("1")
+    second = Call(phone, PHONE)
+    second.press("2")
+    second.press(code)
+    assert text("es", "survey.already_answered") in second.words() and second.hung_up
+    assert len(pooled(voice_runtime.store, voice_runtime.sealer)) == 1
+
+
+def test_a_call_keeps_no_key_and_leaves_texts_on_their_channel(phone, code, voice_runtime) -> None:
+    with voice_runtime.store.transaction() as session:
+        now = voice_runtime.clock.now()
+        session.add(Contact(address=PHONE, channel="whatsapp", language="en", created_at=now))
+    call = start(phone, code)
+    call.press("3")
+    call.hang_up()
+    with voice_runtime.store.transaction() as session:
+        contact = session.query(Contact).filter(Contact.address == PHONE).one()
+        assert contact.channel == "whatsapp"
+        bodies = [row.body for row in session.query(InboundMessage)]
+        assert set(bodies) == {""}
+        assert not any(row.private for row in session.query(OutboundMessage))
+        assert all(
+            not row.message_key.startswith("survey.") for row in session.query(OutboundMessage)
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "fields", "status"),
+    [
+        ("", {"CallSid": "nope"}, 400),
+        ("?lang=xx&n=1", {}, 400),
+        ("?lang=en&n=abc", {}, 400),
+        ("?lang=en&n=1", {"Digits": "<Say>"}, 400),
+        ("?lang=en&n=1", {"From": "x" * 500}, 400),
+        ("?lang=en&n=1", {"Digits": "1" * 5000}, 400),
+    ],
+)
+def test_hostile_call_webhooks_get_a_reason_and_change_nothing(
+    phone, code, voice_runtime, query, fields, status
+) -> None:
+    params = {
+        "CallSid": "CA" + "a" * 32,
+        "From": PHONE,
+        "To": VOICE_FROM,
+        "AccountSid": "AC" + "0" * 32,
+        **fields,
+    }
+    response = post_call(phone, CALL_PATH + query, params)
+    assert response.status_code == status and response.text
+    with voice_runtime.store.transaction() as session:
+        assert session.query(InboundMessage).count() == 0
+
+
+def test_an_unsigned_call_is_refused(phone, code) -> None:
+    response = phone.post(CALL_PATH, data={"CallSid": "CA" + "a" * 32, "From": PHONE})
+    assert response.status_code == 403
+
+
+def test_voice_is_off_without_its_number(make_runtime) -> None:
+    with TestClient(create_app(make_runtime())) as client:
+        response = post_call(client, CALL_PATH, {"CallSid": "CA" + "a" * 32})
+    assert response.status_code == 404 and "TWILIO_VOICE_FROM" in response.text
