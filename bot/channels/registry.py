@@ -16,8 +16,8 @@ from bot.settings import Settings
 CHANNELS: tuple[Channel, ...] = (
     twilio.ADAPTER,
     telegram.ADAPTER,
-    voice.ADAPTER,
     simulator.ADAPTER,
+    voice.ADAPTER,
 )
 
 for _channel in CHANNELS:

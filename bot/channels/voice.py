@@ -162,7 +162,7 @@ def language_menu(settings: Settings) -> VoiceResponse:
         input="dtmf", num_digits=1, action=address(settings), method="POST", timeout=6
     )
     for key, language in enumerate(LANGUAGES, 1):
-        say(gather, text(language, "call.language_choice", {"key": key}), language)
+        say(gather, text(language, "call.language_choice", {"number": key}), language)
     response.redirect(address(settings), method="POST")
     return response
 

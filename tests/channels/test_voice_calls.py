@@ -58,7 +58,7 @@ def test_the_first_answer_offers_each_language_in_itself(phone, code) -> None:
     assert call.gather is not None and call.gather.get("numDigits") == "1"
     said = {say.get("language"): say.text for say in call.heard}
     assert said == {
-        VOICE_OF[language]: text(language, "call.language_choice", {"key": key})
+        VOICE_OF[language]: text(language, "call.language_choice", {"number": key})
         for key, language in enumerate(LANGUAGES, 1)
     }
     assert all(say.get("voice", "").startswith("Polly.") for say in call.heard)
