@@ -19,7 +19,6 @@ from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.brands import consents_of
-from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
 from bot.domain.media import record_attachments
 from bot.domain.notify import answer_address, queue_replies
@@ -28,7 +27,12 @@ from bot.domain.redaction import queue_redaction
 from bot.domain.seals import allow_verification, verification, verification_reply
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
-from bot.domain.surveys import already_answered, open_definition, survey_questions
+from bot.domain.surveys import (
+    already_answered,
+    open_definition,
+    survey_is_open,
+    survey_questions,
+)
 from bot.domain.tickets import RESPONSE_HOURS, has_open_ticket, item_waiting_for_help
 from bot.domain.training import checklist_map, lesson_views
 from bot.models import Business, Contact, InboundMessage

@@ -11,7 +11,7 @@ from voice_support import CALL_PATH, VOICE_FROM, Call, post_call
 
 from bot.app import create_app
 from bot.domain.business import register_business
-from bot.domain.surveys import default_definition, open_survey
+from bot.domain.surveys import BY_CALL, default_definition, open_survey
 from bot.models import Contact, InboundMessage, OutboundMessage
 from bot.runtime import Runtime
 from messages import LANGUAGES, text
@@ -41,6 +41,15 @@ def code(voice_runtime: Runtime) -> str:
         session.flush()
         business = register_business(session, leader, "Blue Thread", "Jaipur", "IN", now)
         return open_survey(session, business.id, now).code
+
+
+def answers(runtime: Runtime) -> list[list]:
+    """The pooled responses, opened with the key: the answers in question order, and whether
+    each came by a call."""
+    return [
+        [value for key, value in response.items() if key != BY_CALL] + [response.get(BY_CALL)]
+        for response in pooled(runtime.store, runtime.sealer)
+    ]
 
 
 def start(phone: TestClient, code: str, language: str = "en", number: str = PHONE) -> Call:
@@ -74,10 +83,8 @@ def test_a_whole_call_in_each_language(phone, code, voice_runtime, language) -> 
         call.press("0" if number == 1 else "2")
     assert text(language, "survey.thanks") in call.words()
     assert call.hung_up and call.gather is None
-    answers = [None if number == 1 else 2 for number in range(QUESTIONS)]
-    assert [
-        list(response.values()) for response in pooled(voice_runtime.store, voice_runtime.sealer)
-    ] == [answers]
+    given = [None if number == 1 else 2 for number in range(QUESTIONS)]
+    assert answers(voice_runtime) == [[*given, True]]
 
 
 def test_star_repeats_and_silence_repeats(phone, code, voice_runtime) -> None:
@@ -97,9 +104,7 @@ def test_a_hang_up_midway_ends_the_survey_as_stop_does(phone, code, voice_runtim
     call.press("3")
     call.press("1")
     assert call.hang_up().status_code == 204
-    assert [list(r.values()) for r in pooled(voice_runtime.store, voice_runtime.sealer)] == [
-        [3, 1] + [None] * (QUESTIONS - 2)
-    ]
+    assert answers(voice_runtime) == [[3, 1] + [None] * (QUESTIONS - 2) + [True]]
     again = Call(phone, PHONE)  # the next call starts afresh and is refused: she answered
     again.press("1")
     again.press(code)
@@ -111,9 +116,7 @@ def test_hash_stops_the_survey_and_says_goodbye(phone, code, voice_runtime) -> N
     call.press("2")
     call.press("#")
     assert text("en", "call.goodbye") in call.words() and call.hung_up
-    assert [list(r.values()) for r in pooled(voice_runtime.store, voice_runtime.sealer)] == [
-        [2] + [None] * (QUESTIONS - 1)
-    ]
+    assert answers(voice_runtime) == [[2] + [None] * (QUESTIONS - 1) + [True]]
     assert call.hang_up().status_code == 204  # the status callback after it changes nothing
     assert len(pooled(voice_runtime.store, voice_runtime.sealer)) == 1
 
