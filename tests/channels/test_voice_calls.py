@@ -10,9 +10,11 @@ from survey_support import pooled
 from voice_support import CALL_PATH, VOICE_FROM, Call, post_call
 
 from bot.app import create_app
+from bot.channels.provider import Inbound
 from bot.domain.business import register_business
+from bot.domain.survey_cards import CARDS, cards_left, make_cards
 from bot.domain.surveys import BY_CALL, default_definition, open_survey
-from bot.models import Contact, InboundMessage, OutboundMessage
+from bot.models import Contact, InboundMessage, OutboundMessage, Survey, SurveyParticipant
 from bot.runtime import Runtime
 from messages import LANGUAGES, text
 
@@ -207,3 +209,56 @@ def test_voice_is_off_without_its_number(make_runtime) -> None:
     with TestClient(create_app(make_runtime())) as client:
         response = post_call(client, CALL_PATH, {"CallSid": "CA" + "a" * 32})
     assert response.status_code == 404 and "TWILIO_VOICE_FROM" in response.text
+
+
+@pytest.fixture
+def cards(voice_runtime: Runtime) -> tuple[str, list[str]]:
+    """A survey in card mode and three of its single-use card codes."""
+    runtime = voice_runtime
+    now = runtime.clock.now()
+    with runtime.store.transaction() as session:
+        leader = Contact(address="+15550100002", channel="sms", language="en", created_at=now)
+        session.add(leader)
+        session.flush()
+        business = register_business(session, leader, "Red Thread", "Agra", "IN", now)
+        survey = open_survey(session, business.id, now, mode=CARDS)
+        return survey.code, make_cards(session, runtime.sealer, survey, 3)
+
+
+def answer_all(call: Call, key: str = "1") -> None:
+    for _ in range(QUESTIONS):
+        call.press(key)
+    assert call.hung_up
+
+
+def test_two_calls_from_one_phone_with_two_cards_both_count(phone, cards, voice_runtime) -> None:
+    own_code, (first, second, _) = cards
+    answer_all(start(phone, first))
+    answer_all(start(phone, second), "2")
+    assert sorted(answers(voice_runtime)) == [
+        [1] * QUESTIONS + [True],
+        [2] * QUESTIONS + [True],
+    ]
+    used = Call(phone, PHONE)  # a used card, and the survey's own code, open nothing
+    used.press("1")
+    used.press(first)
+    assert text("en", "call.wrong_code") in used.words()
+    used.press(own_code)
+    assert text("en", "call.wrong_code") in used.words()
+    with voice_runtime.store.transaction() as session:
+        survey_id = session.query(Survey.id).filter(Survey.code == own_code).scalar()
+        assert cards_left(session, survey_id) == 1
+        assert session.query(SurveyParticipant).count() == 0  # no per-phone marker
+
+
+def test_a_card_works_by_text_too_and_answers_once(phone, cards, voice_runtime) -> None:
+    _, (first, _, third) = cards
+    engine = voice_runtime.engine
+    sms = ["JOIN " + third, "1", "1", *["3"] * QUESTIONS]
+    for number, body in enumerate(sms):
+        engine.handle(Inbound("sms", "+919800000077", f"SM{number + 1:032x}", body))
+    assert answers(voice_runtime) == [[3] * QUESTIONS + [None]]
+    again = engine.handle(Inbound("sms", "+919800000078", f"SM{99:032x}", "JOIN " + third))
+    assert not any("anonymous" in reply.body for reply in again.replies)
+    answer_all(start(phone, first))  # the same phone may still use another card by voice
+    assert len(answers(voice_runtime)) == 2
