@@ -14,6 +14,8 @@ class Rendered:
     buttons: tuple[tuple[str, str], ...] = ()
     # The catalogue key of the reply (a voice call ends after a closing one).
     key: str = ""
+    # The token of a recording to play instead of reading the body (a survey call's question).
+    audio: str = ""
 
 
 def option_labels(language: str | None, reply: Reply) -> list[str]:

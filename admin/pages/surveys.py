@@ -5,9 +5,11 @@ import json
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from admin import survey_form
 from admin.audit import record
@@ -24,6 +26,7 @@ from admin.web import page
 from bot.documents import languages_for
 from bot.documents.join_card import JoinWay, codes_pdf, join_card_pdf, join_ways
 from bot.domain.errors import NotFound
+from bot.domain.survey_audio import AUDIO_TYPES, MAX_AUDIO_BYTES, recordings, set_audio
 from bot.domain.survey_cards import (
     CARDS,
     MAX_CARDS,
@@ -48,6 +51,7 @@ from bot.domain.surveys import (
     parse_definition,
     survey_results,
 )
+from bot.media.checks import Unfit, examine
 from bot.models import Business, Contact, PendingResponse, Survey, SurveyResponse
 from bot.runtime import Runtime
 from messages import LANGUAGES
@@ -177,6 +181,7 @@ def _survey_page(
         business = session.get(Business, results.business_id)
         covered = coverage(session, results.business_id, survey_id)
         unused_cards = cards_left(session, survey_id)
+        recorded = recordings(session, survey_id)
         written = session.get(Survey, survey_id).definition
     definition = json.dumps(written, ensure_ascii=False, indent=2) if staff.can("admin") else ""
     charts = [
@@ -210,6 +215,10 @@ def _survey_page(
         definition=definition,
         cards_left=unused_cards,
         max_cards=MAX_CARDS,
+        recorded=recorded,
+        questions=[(q["key"], q["text"]["en"]) for q in written["questions"]],
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        max_audio_mb=MAX_AUDIO_BYTES // (1024 * 1024),
         **context,
     )
 
@@ -272,6 +281,43 @@ def make_survey_cards(request: Request, survey_id: Id, staff: Worker, form: Form
         return _survey_page(request, survey_id, staff, 400, errors=[str(error)])
     pdf = codes_pdf(codes, _ways(runtime), languages_for(leader.language if leader else None))
     return document_response(None, pdf, f"survey-{survey_id}-single-use-cards")
+
+
+@router.post("/surveys/{survey_id}/audio", response_model=None)
+async def add_recording(request: Request, survey_id: Id, staff: Worker, form: Form) -> Response:
+    """A recording of one question in one language for survey calls (MP3 or WAV, as its bytes
+    show, up to MAX_AUDIO_BYTES), kept in the media store and played instead of text-to-speech;
+    uploading again replaces it."""
+    fields = Fields(form)
+    question = fields.raw("question")
+    language = fields.raw("language")
+    upload = form.get("recording")
+
+    def again(error: str) -> HTMLResponse:
+        return _survey_page(request, survey_id, staff, 400, errors=[error])
+
+    if not isinstance(upload, UploadFile):
+        return await run_in_threadpool(again, "Choose a recording (MP3 or WAV) to upload.")
+    data = await upload.read(MAX_AUDIO_BYTES + 1)
+    checked = examine(data, upload.content_type or "", AUDIO_TYPES, MAX_AUDIO_BYTES)
+    if isinstance(checked, Unfit):
+        why = (
+            f"it is over {MAX_AUDIO_BYTES // (1024 * 1024)} MB"
+            if checked.why == "size"
+            else "it is not an MP3 or WAV recording"
+        )
+        return await run_in_threadpool(again, f"That file was not added: {why}.")
+    runtime = runtime_of(request)
+    digest = await run_in_threadpool(runtime.media.store.put, checked.original)
+
+    def keep(session: Session, now: datetime) -> Done:
+        set_audio(session, survey_id, question, language, digest, checked.content_type)
+        detail = {"survey": survey_id, "question": question, "language": language}
+        notice = f"Recording kept: calls in {LANGUAGE_NAMES[language]} play it for {question}."
+        url = f"/admin/surveys/{survey_id}#recordings"
+        return Done("survey.audio", f"survey {survey_id}", url, notice, detail)
+
+    return await run_in_threadpool(staff_action, request, staff, keep, again)
 
 
 @router.post("/surveys/{survey_id}/close", response_model=None)

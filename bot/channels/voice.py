@@ -3,7 +3,8 @@
 The whole of Twilio's voice vocabulary lives here: the fields of a call's webhooks (every one
 read checked for shape), the keypad (`Digits`), the call's status callback, and the TwiML
 answer built with the SDK's `VoiceResponse` (`<Gather input="dtmf">`, `<Say>` in the caller's
-language with a voice that speaks it, `<Redirect>`, `<Hangup>`). The conversation is the
+language with a voice that speaks it, `<Play>` for a recording staff uploaded, `<Redirect>`,
+`<Hangup>`). The conversation is the
 engine's and the survey flow's, as by text: a call hands the engine one message per key
 pressed, and the engine's replies come back in the webhook's own answer.
 
@@ -39,6 +40,7 @@ from messages.render import Rendered
 VOICE = "voice"
 CALL_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/voice/status"
+AUDIO_PATH = "/voice/audio/"
 # The keywords of flows/call.py: the caller chose a language; the call ended.
 CALL_STARTED, CALL_ENDED = "call", "hangup"
 STOP_KEY, REPEAT_KEY = "#", "*"
@@ -148,6 +150,11 @@ def address(settings: Settings, **query: str | int) -> str:
     return settings.public_base_url.rstrip("/") + "/webhooks" + CALL_PATH + "?" + urlencode(query)
 
 
+def recording_address(settings: Settings, token: str) -> str:
+    """The public address Twilio fetches a recording from (bot/voice_audio.py serves it)."""
+    return settings.public_base_url.rstrip("/") + AUDIO_PATH + token
+
+
 def say(target: VoiceResponse | Gather, words: str, language: str) -> None:
     """Say `words` (lines read as sentences) in `language`, in a voice that speaks it."""
     spoken_language, voice = VOICES[language]
@@ -205,7 +212,10 @@ def answer_replies(
             timeout=SECONDS_TO_ANSWER,
         )
     for reply in replies:
-        say(gather, reply.body, language)
+        if reply.audio:  # a recording staff uploaded, over text-to-speech
+            gather.play(recording_address(settings, reply.audio))
+        else:
+            say(gather, reply.body, language)
     if not keys & ASKS_CODE:
         say(gather, text(language, "call.keys"), language)
     response.redirect(then, method="POST")

@@ -14,6 +14,7 @@ transaction, rendered for the contact's channel and in their language.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +27,10 @@ from bot.domain.conversation import current_question
 from bot.domain.lesson_texts import refresh_texts
 from bot.domain.quiet import held_until, quiet_hours_of, send_from
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
+from bot.domain.survey_audio import audio_token
 from bot.models import Business, Contact, OutboundMessage
 from flows.core import Reply
+from flows.survey import RECORDING
 from messages.render import Rendered, for_question, render
 
 
@@ -68,6 +71,10 @@ def queue_replies(
             rendered = Rendered(
                 rendered.body, for_question(rendered.buttons, question), rendered.key
             )
+        if answered and RECORDING in reply.params:
+            code, _, key = str(reply.params[RECORDING]).partition("/")
+            token = audio_token(session, code, key, contact.language)
+            rendered = replace(rendered, audio=token)
         queued.append(rendered)
         if answered and private:
             continue  # said in the call's own answer: no row shows how far anyone got
