@@ -12,6 +12,7 @@ from voice_support import CALL_PATH, VOICE_FROM, Call, post_call
 from bot.app import create_app
 from bot.channels.provider import Inbound
 from bot.domain.business import register_business
+from bot.domain.survey_audio import set_audio
 from bot.domain.survey_cards import CARDS, cards_left, make_cards
 from bot.domain.surveys import BY_CALL, default_definition, open_survey
 from bot.models import Contact, InboundMessage, OutboundMessage, Survey, SurveyParticipant
@@ -262,3 +263,23 @@ def test_a_card_works_by_text_too_and_answers_once(phone, cards, voice_runtime) 
     assert not any("anonymous" in reply.body for reply in again.replies)
     answer_all(start(phone, first))  # the same phone may still use another card by voice
     assert len(answers(voice_runtime)) == 2
+
+
+def test_a_recording_is_played_for_its_question_and_language_only(
+    phone, code, voice_runtime
+) -> None:
+    runtime = voice_runtime
+    digest = runtime.media.store.put(b"ID3\x04" + b"\x00" * 200)
+    with runtime.store.transaction() as session:
+        survey_id = session.query(Survey.id).filter(Survey.code == code).scalar()
+        token = set_audio(session, survey_id, "paid_on_time", "hi", digest, "audio/mpeg").token
+    call = start(phone, code, "hi")
+    [played] = call.twiml.iter("Play")
+    assert played.text == f"https://bot.example.org/voice/audio/{token}"
+    assert text("hi", "survey.q.paid_on_time") not in call.words()
+    assert text("hi", "call.keys") in call.words()
+    assert phone.get(f"/voice/audio/{token}").content == b"ID3\x04" + b"\x00" * 200
+    call.press("1")  # the next question has no recording: read aloud
+    assert list(call.twiml.iter("Play")) == [] and "2/" in call.words()
+    spanish = start(phone, code, "es", number="+919800000002")
+    assert list(spanish.twiml.iter("Play")) == []
