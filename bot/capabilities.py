@@ -25,6 +25,8 @@ class Capabilities:
     practice: bool = False
     # The provider can empty a message's body after the fact (a survey answer, a survey reply).
     redacts: bool = False
+    # The paced channel a call-back to someone who rang and hung up goes out on (empty: none).
+    calls_back_on: str = ""
 
 
 _DECLARED: dict[str, Capabilities] = {}

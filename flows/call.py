@@ -9,18 +9,32 @@ counting and the rest skipped, exactly like STOP or the idle timeout in text.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flows.core import Facts, Lookup, Message, Outcome, Reply, SetLanguage, State, enter
+from flows.core import Effect, Facts, Lookup, Message, Outcome, Reply, SetLanguage, State, enter
 from flows.survey import REPEAT, leave, resting, running, survey_code
 from messages import LANGUAGES
 
 NAME = "call"
 CALL_STARTED = "call"
 CALL_ENDED = "hangup"
+# A call refused unanswered, to be returned (the missed-call call-back).
+MISSED_CALL = "missed_call"
 # Wrong codes a caller may enter before the call says goodbye (so codes cannot be guessed
 # by the dozen in one call).
 MAX_CODE_TRIES = 3
+
+
+@dataclass(frozen=True)
+class CallBack(Effect):
+    """Call the person back: they rang and the call was refused unanswered, so it cost them
+    nothing."""
+
+
+def missed(state: State | None, facts: Facts) -> Outcome:
+    """A call refused unanswered: the person is called back; where they were stays as it was."""
+    return Outcome((), state if state is not None else resting(facts), (CallBack(),))
 
 
 def answer(state: State | None, language: str) -> Outcome:

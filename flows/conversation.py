@@ -52,6 +52,8 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
         return call.answer(state, message.text)
     if message.keyword == call.CALL_ENDED:
         return call.hang_up(state, facts)
+    if message.keyword == call.MISSED_CALL:
+        return call.missed(state, facts)
     if state is None:
         started = flow("onboarding").start(facts, {})
         return (

@@ -16,33 +16,52 @@ is on is kept only in the sealed conversation state, as for text; no key pressed
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from urllib.parse import urlencode
 
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.capabilities import Capabilities
 from bot.channels.provider import (
+    Accepted,
     Answer,
     Arrival,
     Channel,
     Fields,
     Inbound,
+    Lane,
     MalformedPayload,
+    Outgoing,
+    Result,
+    Retry,
     Webhook,
     WebhookCall,
 )
-from bot.channels.twilio import FORM, is_on, signed_form
+from bot.channels.twilio import (
+    FORM,
+    SEND_TIMEOUT_SECONDS,
+    RebasedHttpClient,
+    is_on,
+    refused,
+    signed_form,
+)
 from bot.phones import to_e164
 from bot.settings import Settings
 from messages import LANGUAGES, text
 from messages.render import Rendered
 
 VOICE = "voice"
+# The paced channel of call-backs: an outbox row on it becomes an outbound call.
+CALLBACK = "voice_callback"
 CALL_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/voice/status"
 AUDIO_PATH = "/voice/audio/"
-# The keywords of flows/call.py: the caller chose a language; the call ended.
-CALL_STARTED, CALL_ENDED = "call", "hangup"
+# The keywords of flows/call.py: the caller chose a language; the call ended; the call was
+# refused unanswered, to be returned.
+CALL_STARTED, CALL_ENDED, MISSED_CALL = "call", "hangup", "missed_call"
 STOP_KEY, REPEAT_KEY = "#", "*"
 # <Say> language and a voice that speaks it: Amazon Polly voices as Twilio offers them
 # (Twilio's "Text-to-Speech" voice list: Joanna en-US, Lupe es-US, Léa fr-FR, Aditi hi-IN).
@@ -68,6 +87,8 @@ CLOSING = frozenset(
 ASKS_CODE = frozenset({"call.enter_code", "call.wrong_code"})
 # Twilio's CallStatus words for a call that is over (the status callback's last report).
 ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# Twilio's Direction of a call: one made to us, or one we placed through the API.
+DIRECTIONS = frozenset({"inbound", "outbound-api", "outbound-dial"})
 # What Twilio puts in From when the caller withheld the number.
 WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable"})
 SECONDS_TO_ANSWER = 8  # <Gather timeout>: a silent caller hears the question again
@@ -109,15 +130,24 @@ def call_sid(form: Fields) -> str:
     return sid
 
 
+def outbound(form: Fields) -> bool:
+    """Whether this is a call we placed (a call-back), by Twilio's Direction field."""
+    direction = _one(form, "Direction") or "inbound"
+    if direction not in DIRECTIONS:
+        raise BadCall("Direction is not a direction of a call")
+    return direction != "inbound"
+
+
 def caller(form: Fields) -> str | None:
-    """The caller's number in E.164, or None when the caller withheld it. Raises BadCall for a
-    From that is neither."""
-    given = _one(form, "From") or ""
+    """The worker's number in E.164 (From of a call she made, To of a call-back), or None when
+    she withheld it. Raises BadCall for a number that is neither."""
+    field = "To" if outbound(form) else "From"
+    given = _one(form, field) or ""
     if given.strip().lower() in WITHHELD:
         return None
     address = to_e164(given) if len(given) <= _MAX_ADDRESS else None
     if address is None:
-        raise BadCall("From is not a phone number")
+        raise BadCall(f"{field} is not a phone number")
     return address
 
 
@@ -235,6 +265,13 @@ def _read_call(call: WebhookCall, settings: Settings) -> Arrival:
     language = language_of(call.query)
     step = step_of(call.query)
     digits = digits_of(form)
+    first = language is None and digits is None and number is not None
+    if first and settings.voice_callback and not outbound(form):
+        # Refused unanswered, so the call costs her nothing; she is called back instead.
+        missed = Inbound(VOICE, number, f"{sid}:missed", "", keyword=MISSED_CALL)
+        rejected = VoiceResponse()
+        rejected.reject(reason="busy")
+        return Arrival(inbound=missed, answer=lambda _: _twiml(rejected))
     if language is None:
         chosen = LANGUAGES[int(digits) - 1] if digits and digits in _menu_keys() else None
         if chosen is None:
@@ -282,18 +319,71 @@ def _read_status(call: WebhookCall, settings: Settings) -> Arrival:
     return Arrival(inbound=ended, answer=lambda _: Answer(204))
 
 
+class CallbackProvider:
+    """Places the call-backs: an outbox row on CALLBACK becomes an outbound call through the
+    SDK (`client.calls.create`) to the row's address, answered by our call webhook."""
+
+    def __init__(self, settings: Settings) -> None:
+        http_client = RebasedHttpClient(settings.twilio_api_base_url, SEND_TIMEOUT_SECONDS)
+        self.client = Client(
+            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client
+        )
+        self.calls = self.client.calls
+        self.voice_from = settings.twilio_voice_from.strip()
+        self.url = address(settings)
+        self.status_url = settings.public_base_url.rstrip("/") + "/webhooks" + STATUS_PATH
+
+    def send(self, message: Outgoing, now: datetime) -> Result:
+        """Start the call: Accepted with its CallSid once Twilio has queued it."""
+        try:
+            call = self.calls.create(
+                to=message.address,
+                from_=self.voice_from,
+                url=self.url,
+                method="POST",
+                status_callback=self.status_url,
+                status_callback_method="POST",
+            )
+        except TwilioRestException as error:
+            return refused(error)
+        except requests.Timeout as error:
+            return Retry("timeout", str(error)[:500])
+        except requests.RequestException as error:
+            return Retry("network", str(error)[:500])
+        return Accepted(call.sid)
+
+    def close(self) -> None:
+        session = getattr(self.client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
+
+def lanes(settings: Settings) -> list[Lane]:
+    """The call-back lane, when call-backs are on: paced at TWILIO_VOICE_CALLS_PER_SECOND."""
+    if not (is_voice_on(settings) and settings.voice_callback):
+        return []
+    key = f"twilio-voice:{settings.twilio_voice_from.strip()}"
+    rate = settings.twilio_voice_calls_per_second
+    return [Lane(key, CALLBACK, rate, CallbackProvider(settings))]
+
+
 def banner(settings: Settings) -> list[str]:
     """Whether survey calls are on, and what to set when they are not."""
     if is_voice_on(settings):
-        return [f"voice: on, calls to {settings.twilio_voice_from.strip()}"]
+        back = ", missed calls called back" if settings.voice_callback else ""
+        return [f"voice: on, calls to {settings.twilio_voice_from.strip()}{back}"]
     return ["voice: off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VOICE_FROM)"]
 
 
 ADAPTER = Channel(
     capabilities={
-        VOICE: Capabilities(label="Voice call", paced=False, answers_in_response=True),
+        VOICE: Capabilities(
+            label="Voice call", paced=False, answers_in_response=True, calls_back_on=CALLBACK
+        ),
+        CALLBACK: Capabilities(label="Call-back"),
     },
     banner=banner,
+    lanes=lanes,
     webhooks=(
         Webhook(CALL_PATH, FORM, _off, _read_call),
         Webhook(STATUS_PATH, FORM, _off, _read_status),

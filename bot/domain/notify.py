@@ -15,7 +15,7 @@ transaction, rendered for the contact's channel and in their language.
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, Select, delete, insert, literal, select, update
@@ -32,6 +32,10 @@ from bot.models import Business, Contact, OutboundMessage
 from flows.core import Reply
 from flows.survey import RECORDING
 from messages.render import Rendered, for_question, render
+
+# A call-back: an outbox row with no text, which the call lane turns into a phone call.
+CALLBACK_KEY = "call.callback"
+CALLBACK_GAP = timedelta(hours=1)
 
 
 def queue_replies(
@@ -96,6 +100,37 @@ def queue_replies(
             )
         )
     return queued
+
+
+def queue_callback(session: Session, contact: Contact, now: datetime) -> bool:
+    """Queue a call-back to the contact on the paced channel their channel names for it
+    (`calls_back_on`); False, and nothing queued, when it names none or one was queued in the
+    last CALLBACK_GAP (someone ringing again and again is called back once)."""
+    channel = capabilities_of(contact.channel).calls_back_on
+    if not channel:
+        return False
+    recent = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.channel == channel,
+            OutboundMessage.address == contact.address,
+            OutboundMessage.created_at > now - CALLBACK_GAP,
+        )
+    )
+    if recent is not None:
+        return False
+    session.add(
+        OutboundMessage(
+            contact_id=contact.id,
+            channel=channel,
+            address=contact.address,
+            message_key=CALLBACK_KEY,
+            body="",
+            buttons=[],
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return True
 
 
 def answer_address(

@@ -27,9 +27,10 @@ def test_every_channel_name_is_run_by_one_registered_module() -> None:
     for name in ("sms", "whatsapp", "telegram", "sim"):
         assert name in channel_for(name).capabilities
     assert capabilities_of("telegram").buttons and not capabilities_of("sms").buttons
-    assert paced_channels() == ("sms", "whatsapp", "telegram")
+    assert paced_channels() == ("sms", "whatsapp", "telegram", "voice_callback")
     voice = capabilities_of("voice")
     assert voice.answers_in_response and not voice.paced and not voice.practice
+    assert voice.calls_back_on == "voice_callback"
     assert len({id(channel_for(name)) for name in channel_names() if name != ECHO}) == len(CHANNELS)
 
 
@@ -42,7 +43,12 @@ def test_the_webhooks_and_send_ticks_come_from_the_registry() -> None:
         "/twilio/voice/status",
     ]
     sends = sorted(tick.name for tick in ticks() if tick.name.startswith("outbox."))
-    assert sends == ["outbox.send_sms", "outbox.send_telegram", "outbox.send_whatsapp"]
+    assert sends == [
+        "outbox.send_sms",
+        "outbox.send_telegram",
+        "outbox.send_voice_callback",
+        "outbox.send_whatsapp",
+    ]
 
 
 def _read(call: WebhookCall, _: Settings) -> Arrival:

@@ -283,3 +283,38 @@ def test_a_recording_is_played_for_its_question_and_language_only(
     assert list(call.twiml.iter("Play")) == [] and "2/" in call.words()
     spanish = start(phone, code, "es", number="+919800000002")
     assert list(spanish.twiml.iter("Play")) == []
+
+
+def test_a_missed_call_is_refused_free_and_called_back_once(
+    make_runtime, fake_twilio, code
+) -> None:
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM, voice_callback=True)
+    with TestClient(create_app(runtime)) as client:
+        rang = Call(client, PHONE)
+        assert rang.twiml.find("Reject") is not None and rang.gather is None
+        assert rang.hang_up().status_code == 204  # Twilio reports the refused call as over
+        Call(client, PHONE)  # rings again at once: still one call-back
+        assert runtime.sender.send_due() >= 1
+        [placed] = fake_twilio.placed
+        assert (placed["To"], placed["From"]) == (PHONE, VOICE_FROM)
+        assert placed["Url"] == "https://bot.example.org/webhooks/twilio/voice?"
+        assert placed["StatusCallback"] == "https://bot.example.org/webhooks/twilio/voice/status"
+        back = Call(client, PHONE, called_back=True)  # she picks up: the survey as usual
+        assert back.gather is not None and len(back.heard) == len(LANGUAGES)
+        back.press("1")
+        back.press(code)
+        back.press("1")
+        for _ in range(QUESTIONS):
+            back.press("2")
+        assert text("en", "survey.thanks") in back.words() and back.hung_up
+    assert answers(runtime) == [[2] * QUESTIONS + [True]]
+    with runtime.store.transaction() as session:
+        rows = session.query(OutboundMessage).filter(OutboundMessage.channel == "voice_callback")
+        assert [(row.status, row.body) for row in rows] == [("sent", "")]
+
+
+def test_call_backs_are_off_unless_set(phone, fake_twilio, voice_runtime) -> None:
+    call = Call(phone, PHONE)
+    assert call.twiml.find("Reject") is None and call.gather is not None
+    voice_runtime.sender.send_due()
+    assert fake_twilio.placed == []

@@ -25,8 +25,9 @@ class Call:
     """One call from `number` ("anonymous" when withheld): each step posts where the last
     TwiML said to, and keeps what the caller heard."""
 
-    def __init__(self, client: TestClient, number: str) -> None:
-        self.client, self.number = client, number
+    def __init__(self, client: TestClient, number: str, *, called_back: bool = False) -> None:
+        """`called_back`: the call is one we placed to `number` (Direction outbound-api)."""
+        self.client, self.number, self.called_back = client, number, called_back
         self.sid = f"CA{next(_sids):032x}"
         self.heard: list[ET.Element] = []  # every <Say>, in order
         self.twiml = self._post(CALL_PATH, {})
@@ -35,10 +36,10 @@ class Call:
         return {
             "CallSid": self.sid,
             "AccountSid": ACCOUNT_SID,
-            "From": self.number,
-            "To": VOICE_FROM,
+            "From": VOICE_FROM if self.called_back else self.number,
+            "To": self.number if self.called_back else VOICE_FROM,
             "CallStatus": "in-progress",
-            "Direction": "inbound",
+            "Direction": "outbound-api" if self.called_back else "inbound",
             "ApiVersion": "2010-04-01",
             **extra,
         }
