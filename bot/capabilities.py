@@ -56,6 +56,17 @@ def channel_names() -> tuple[str, ...]:
     return tuple(_DECLARED)
 
 
+def written_channels() -> tuple[str, ...]:
+    """The declared channels people can be written to (a broadcast's choices): not a call,
+    which answers only in its own response, nor the lane that places call-backs."""
+    call_backs = {capabilities.calls_back_on for capabilities in _DECLARED.values()}
+    return tuple(
+        name
+        for name, capabilities in _DECLARED.items()
+        if not capabilities.answers_in_response and name not in call_backs
+    )
+
+
 def channel_label(channel: str) -> str:
     """The channel's name for people ("WhatsApp" for "whatsapp"); a name no registered channel
     declares (an old row's) is given back as it is."""

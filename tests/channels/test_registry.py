@@ -8,7 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.capabilities import Capabilities, capabilities_of, channel_names, declare
+from bot.capabilities import (
+    Capabilities,
+    capabilities_of,
+    channel_names,
+    declare,
+    written_channels,
+)
 from bot.channels.provider import Answer, Arrival, Inbound, MalformedPayload, Webhook, WebhookCall
 from bot.channels.registry import CHANNELS, channel_for, paced_channels, webhooks
 from bot.models import OutboundMessage
@@ -31,6 +37,8 @@ def test_every_channel_name_is_run_by_one_registered_module() -> None:
     voice = capabilities_of("voice")
     assert voice.answers_in_response and not voice.paced and not voice.practice
     assert voice.calls_back_on == "voice_callback"
+    # A broadcast is written: never to a call, nor to the lane that places call-backs.
+    assert written_channels() == ("sms", "whatsapp", "telegram", "sim")
     assert len({id(channel_for(name)) for name in channel_names() if name != ECHO}) == len(CHANNELS)
 
 
