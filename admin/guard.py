@@ -8,7 +8,7 @@ MAX_BODY = 256 * 1024
 # A photo an assessor adds to a finding (…/photos) may be larger than any typed form; the
 # route itself holds it to MEDIA_MAX_BYTES.
 MAX_UPLOAD = 32 * 1024 * 1024
-UPLOADS = "/photos"
+UPLOADS = ("/photos", "/audio")  # a finding's photo, a survey question's recording
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -63,5 +63,5 @@ class ConsoleGuard:
 
 
 def is_upload(path: str) -> bool:
-    """The few console forms that carry a file (a finding's photo)."""
+    """The few console forms that carry a file (a finding's photo, a question's recording)."""
     return path.endswith(UPLOADS)

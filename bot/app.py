@@ -11,6 +11,7 @@ from bot.report_links import router as report_links
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.settings import proxy_entries
+from bot.voice_audio import router as voice_audio
 from bot.webhooks import router as webhooks
 
 
@@ -43,6 +44,7 @@ def create_app(runtime: Runtime | None = None, run_scheduler: bool = False) -> F
     )
     app.state.runtime = runtime
     app.include_router(webhooks)
+    app.include_router(voice_audio)
     app.include_router(report_links)
 
     @app.get("/healthz")

@@ -25,6 +25,8 @@ class Capabilities:
     practice: bool = False
     # The provider can empty a message's body after the fact (a survey answer, a survey reply).
     redacts: bool = False
+    # The paced channel a call-back to someone who rang and hung up goes out on (empty: none).
+    calls_back_on: str = ""
 
 
 _DECLARED: dict[str, Capabilities] = {}
@@ -52,6 +54,17 @@ def capabilities_of(channel: str) -> Capabilities:
 def channel_names() -> tuple[str, ...]:
     """Every declared channel's name, in the registry's order."""
     return tuple(_DECLARED)
+
+
+def written_channels() -> tuple[str, ...]:
+    """The declared channels people can be written to (a broadcast's choices): not a call,
+    which answers only in its own response, nor the lane that places call-backs."""
+    call_backs = {capabilities.calls_back_on for capabilities in _DECLARED.values()}
+    return tuple(
+        name
+        for name, capabilities in _DECLARED.items()
+        if not capabilities.answers_in_response and name not in call_backs
+    )
 
 
 def channel_label(channel: str) -> str:

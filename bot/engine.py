@@ -19,7 +19,6 @@ from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.brands import consents_of
-from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
 from bot.domain.media import record_attachments
 from bot.domain.notify import answer_address, queue_replies
@@ -28,7 +27,12 @@ from bot.domain.redaction import queue_redaction
 from bot.domain.seals import allow_verification, verification, verification_reply
 from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
-from bot.domain.surveys import already_answered, open_definition, survey_questions
+from bot.domain.surveys import (
+    already_answered,
+    open_definition,
+    survey_is_open,
+    survey_questions,
+)
 from bot.domain.tickets import RESPONSE_HOURS, has_open_ticket, item_waiting_for_help
 from bot.domain.training import checklist_map, lesson_views
 from bot.models import Business, Contact, InboundMessage
@@ -150,6 +154,8 @@ class Engine:
         contact = self._contact(session, inbound, now)
         if self._seen(session, inbound):  # a concurrent delivery finished while we waited
             return Handled(duplicate=True)
+        # A call answers in its own response: the person's messages stay on their channel.
+        kept_channel = contact.channel
         contact.channel = inbound.channel
         attach(session, self.sealer)
         answering(session, contact.id)
@@ -181,6 +187,8 @@ class Engine:
         replies = queue_replies(
             session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
         )
+        if capabilities_of(inbound.channel).answers_in_response and kept_channel:
+            contact.channel = kept_channel
         return Handled(False, replies)
 
     def _verify(
@@ -258,7 +266,8 @@ class Engine:
                 channel=inbound.channel,
                 provider_id=inbound.provider_id,
                 contact_id=contact.id,
-                body=inbound.text,
+                # Keys pressed in a call are never kept (a code, an answer).
+                body="" if capabilities_of(inbound.channel).answers_in_response else inbound.text,
                 media=[] if private else list(inbound.media),
                 received_at=now,
             )

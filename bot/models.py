@@ -108,6 +108,39 @@ class Survey(Base):
     closed_at: Mapped[datetime | None]
     # Responses never written because fewer than the minimum group were left when it closed.
     held_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "per_phone": the survey's code, one response per phone number; "cards": single-use card
+    # codes (`SurveyCard`), each answering once, with no per-phone rule.
+    mode: Mapped[str] = mapped_column(String(16), default="per_phone", server_default="per_phone")
+    # Written responses that came by a phone call, counted as each batch is written.
+    voice_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SurveyCard(Base):
+    """An unused single-use card code of a survey in card mode, kept only as a keyed hash: the
+    printed code is shown once, when made. A card is deleted as its answers are pooled, so no
+    row says which card was used, let alone for what."""
+
+    __tablename__ = "survey_cards"
+
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+
+
+class SurveyAudio(Base):
+    """A recording staff uploaded for one question of a survey in one language, played in
+    survey calls instead of text-to-speech. The file is in the media store by its digest;
+    Twilio fetches it at /voice/audio/<token>, a random address nobody can guess."""
+
+    __tablename__ = "survey_audio"
+    __table_args__ = (UniqueConstraint("survey_id", "question_key", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    question_key: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class SurveyResponse(Base):

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
+    # The Twilio number workers call to answer a survey by voice (on when set).
+    twilio_voice_from: str = ""
+    # A call to the voice number is refused unanswered (so it costs the caller nothing) and
+    # the caller is called back, through a paced lane of its own.
+    voice_callback: bool = False
     twilio_api_base_url: str = "https://api.twilio.com"
     # Outside WhatsApp's 24-hour window only an approved template may be sent.
     twilio_whatsapp_template_sid: str = ""
@@ -80,6 +85,9 @@ class Settings(BaseSettings):
     # Provider rate limits, in messages per second, held across every sender process.
     twilio_sms_per_second: float = Field(1.0, gt=0)  # per sender number (a long code)
     twilio_whatsapp_per_second: float = Field(80.0, gt=0)  # per sender number
+    # Outbound call-backs started per second: Twilio's default limit for an account is one
+    # call per second (its "calls per second" setting), raised on request.
+    twilio_voice_calls_per_second: float = Field(1.0, gt=0)
     telegram_per_second: float = Field(30.0, gt=0)  # the whole bot
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
     # How long a sender may hold claimed outbox rows before another sender may take them.

@@ -6,7 +6,7 @@ conversation over (`Enter`, `Resume`) is followed here, so no flow imports anoth
 
 from dataclasses import replace
 
-from flows import survey
+from flows import call, survey
 from flows.answers import clean
 from flows.core import Enter, Facts, Lookup, Message, Outcome, Reply, State, resume
 from flows.keywords import handle_keyword
@@ -48,6 +48,12 @@ def settle(outcome: Outcome, facts: Facts) -> Outcome:
 
 
 def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+    if message.keyword == call.CALL_STARTED:
+        return call.answer(state, message.text)
+    if message.keyword == call.CALL_ENDED:
+        return call.hang_up(state, facts)
+    if message.keyword == call.MISSED_CALL:
+        return call.missed(state, facts)
     if state is None:
         started = flow("onboarding").start(facts, {})
         return (

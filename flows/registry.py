@@ -2,6 +2,7 @@
 
 from flows.actions import Actions
 from flows.brands import Brands
+from flows.call import Call
 from flows.core import Flow
 from flows.menu import Menu
 from flows.onboarding import Onboarding
@@ -21,6 +22,7 @@ FLOWS: dict[str, Flow] = {
         Actions(),
         Tickets(),
         Brands(),
+        Call(),
     )
 }
 

@@ -22,6 +22,11 @@ NAME = "survey"
 CODE_LENGTH = (4, 8)
 _CONSENT_OPTIONS = (Option("survey.begin"), Option("survey.decline"))
 _CODE_SEPARATORS = " \t:#-."
+# Asks the question again (the star key of a phone call, or typed).
+REPEAT = "*"
+# The parameter of a question's reply naming the survey code and question key, which a call
+# plays a recording of where staff uploaded one.
+RECORDING = "recording"
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,8 @@ class Survey:
         return (self._question(state, facts),)
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+        if message.text.strip() == REPEAT:
+            return Outcome(self.prompt(state, facts), state)
         if state.step == "consent":
             return self._on_consent(state, message.text, facts, lookup)
         if not state.data.get("questions"):  # the survey is gone: nothing left to ask
@@ -221,6 +228,8 @@ class Survey:
             "number": number,
             "total": len(questions),
             "question": localised(question["text"], facts.language),
+            # Not in the text: where a call finds a recording of this question (RECORDING).
+            RECORDING: f"{state.data['code']}/{question['key']}",
         }
         options = tuple(Option("common.value", {"value": label}) for label in labels)
         return Reply("survey.question", params, options)

@@ -12,6 +12,10 @@ _QUESTION = "/"
 class Rendered:
     body: str
     buttons: tuple[tuple[str, str], ...] = ()
+    # The catalogue key of the reply (a voice call ends after a closing one).
+    key: str = ""
+    # The token of a recording to play instead of reading the body (a survey call's question).
+    audio: str = ""
 
 
 def option_labels(language: str | None, reply: Reply) -> list[str]:
@@ -22,14 +26,15 @@ def render_text(language: str | None, reply: Reply) -> Rendered:
     """Basic phones: the menu is part of the text, one numbered line per option."""
     body = text(language, reply.key, dict(reply.params))
     lines = [f"{number} {label}" for number, label in enumerate(option_labels(language, reply), 1)]
-    return Rendered("\n".join([body, *lines]))
+    return Rendered("\n".join([body, *lines]), key=reply.key)
 
 
 def render_buttons(language: str | None, reply: Reply) -> Rendered:
     """Telegram: the menu becomes buttons whose press sends the option's number."""
     body = text(language, reply.key, dict(reply.params))
     labels = option_labels(language, reply)
-    return Rendered(body, tuple((label, str(number)) for number, label in enumerate(labels, 1)))
+    numbered = tuple((label, str(number)) for number, label in enumerate(labels, 1))
+    return Rendered(body, numbered, reply.key)
 
 
 def for_question(

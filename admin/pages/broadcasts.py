@@ -21,7 +21,7 @@ from admin.programme import STAGE_LABELS
 from admin.times import for_input, shown
 from admin.waiting import explain
 from admin.web import page
-from bot.capabilities import channel_label, channel_names
+from bot.capabilities import channel_label, written_channels
 from bot.channels.registry import configured_lanes
 from bot.channels.twilio import SERVICE_WINDOW
 from bot.domain.broadcast_delivery import (
@@ -102,7 +102,7 @@ def _compose(
         section="broadcasts",
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
         stages=[(code, STAGE_LABELS.get(code, code)) for code in STAGES],
-        channels=[(name, channel_label(name)) for name in channel_names()],
+        channels=[(name, channel_label(name)) for name in written_channels()],
         countries=choices.countries,
         businesses=choices.businesses,
         max_text=MAX_TEXT,
@@ -125,7 +125,7 @@ def _read(
         "countries": form.picked("countries", "Countries", countries),
         "stages": form.picked("stages", "Stages", STAGES),
         "languages": form.picked("languages", "Languages", LANGUAGES),
-        "channels": form.picked("channels", "Channels", channel_names()),
+        "channels": form.picked("channels", "Channels", written_channels()),
         "overdue": form.raw("overdue") == "yes",
         "business_ids": [int(value) for value in form.picked("business_ids", "Businesses", ids)],
     }

@@ -9,7 +9,7 @@ has no lane and its webhook answers 404 saying what to set.
 """
 
 from bot.capabilities import declare
-from bot.channels import simulator, telegram, twilio
+from bot.channels import simulator, telegram, twilio, voice
 from bot.channels.provider import Channel, Lane, MediaFetcher, Webhook
 from bot.settings import Settings
 
@@ -17,6 +17,7 @@ CHANNELS: tuple[Channel, ...] = (
     twilio.ADAPTER,
     telegram.ADAPTER,
     simulator.ADAPTER,
+    voice.ADAPTER,
 )
 
 for _channel in CHANNELS:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from bot.capabilities import channel_names
+from bot.capabilities import written_channels
 from bot.domain.actions import OPEN
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.notify import hold_for_the_night, queue_text
@@ -100,7 +100,7 @@ class Segment(BaseModel):
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        _listed(values, channel_names(), "channels")
+        _listed(values, written_channels(), "channels")
         return values
 
     @field_validator("business_ids")

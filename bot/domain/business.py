@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from bot.domain.effects import handles
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.zones import DEFAULT_ZONE, MAX_ZONE_NAME, country_zones, default_zone
-from bot.models import Business, Contact, Survey
+from bot.models import Business, Contact
 from flows.core import GiveConsent, OptIn, OptOut, RegisterBusiness, SetLanguage
 
 
@@ -83,8 +83,3 @@ def set_time_zone(session: Session, business_id: int, zone_name: str) -> Busines
 def business_of(session: Session, leader: Contact) -> Business | None:
     """The business this contact leads, if any."""
     return session.scalar(select(Business).where(Business.leader_id == leader.id))
-
-
-def survey_is_open(session: Session, code: str) -> bool:
-    survey = session.scalar(select(Survey).where(Survey.code == code))
-    return survey is not None and survey.closed_at is None

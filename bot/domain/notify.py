@@ -14,7 +14,8 @@ transaction, rendered for the contact's channel and in their language.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, Select, delete, insert, literal, select, update
@@ -26,9 +27,15 @@ from bot.domain.conversation import current_question
 from bot.domain.lesson_texts import refresh_texts
 from bot.domain.quiet import held_until, quiet_hours_of, send_from
 from bot.domain.redaction import AFTER_SENDING, queue_redaction
+from bot.domain.survey_audio import audio_token
 from bot.models import Business, Contact, OutboundMessage
 from flows.core import Reply
+from flows.survey import RECORDING
 from messages.render import Rendered, for_question, render
+
+# A call-back: an outbox row with no text, which the call lane turns into a phone call.
+CALLBACK_KEY = "call.callback"
+CALLBACK_GAP = timedelta(hours=1)
 
 
 def queue_replies(
@@ -47,7 +54,8 @@ def queue_replies(
     `private` ones (a survey's) are deleted once they reach a final state (`forget_private`).
 
     On a channel that answers in the webhook's own response, the direct answers to a message
-    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender.
+    (with `inbound_id`) are recorded as sent: they leave in that answer, not through a sender;
+    private ones (a survey's, said in a call) leave no row at all.
     `document_url` attaches a document (a report's PDF, by the address the provider fetches it
     from) to the last reply, on channels that carry documents. `not_before` (naive UTC) is when
     the sender may hand them over, `now` when not given.
@@ -64,7 +72,16 @@ def queue_replies(
         rendered = render(contact.language, reply, buttons=capabilities.buttons)
         if rendered.buttons:
             question = current_question(session, contact.id)
-            rendered = Rendered(rendered.body, for_question(rendered.buttons, question))
+            rendered = Rendered(
+                rendered.body, for_question(rendered.buttons, question), rendered.key
+            )
+        if answered and RECORDING in reply.params:
+            code, _, key = str(reply.params[RECORDING]).partition("/")
+            token = audio_token(session, code, key, contact.language)
+            rendered = replace(rendered, audio=token)
+        queued.append(rendered)
+        if answered and private:
+            continue  # said in the call's own answer: no row shows how far anyone got
         session.add(
             OutboundMessage(
                 contact_id=contact.id,
@@ -82,8 +99,38 @@ def queue_replies(
                 **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
-        queued.append(rendered)
     return queued
+
+
+def queue_callback(session: Session, contact: Contact, now: datetime) -> bool:
+    """Queue a call-back to the contact on the paced channel their channel names for it
+    (`calls_back_on`); False, and nothing queued, when it names none or one was queued in the
+    last CALLBACK_GAP (someone ringing again and again is called back once)."""
+    channel = capabilities_of(contact.channel).calls_back_on
+    if not channel:
+        return False
+    recent = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.channel == channel,
+            OutboundMessage.address == contact.address,
+            OutboundMessage.created_at > now - CALLBACK_GAP,
+        )
+    )
+    if recent is not None:
+        return False
+    session.add(
+        OutboundMessage(
+            contact_id=contact.id,
+            channel=channel,
+            address=contact.address,
+            message_key=CALLBACK_KEY,
+            body="",
+            buttons=[],
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return True
 
 
 def answer_address(

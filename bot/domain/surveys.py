@@ -28,10 +28,11 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.capabilities import is_practice
+from bot.capabilities import capabilities_of, is_practice
 from bot.domain.conversation import load_saved, save_state
 from bot.domain.effects import apply_effect, handles
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.survey_cards import CARDS, MODES, PER_PHONE, card_survey, use_card
 from bot.models import (
     Business,
     Contact,
@@ -51,6 +52,8 @@ from messages.sms import segments
 
 MIN_GROUP = 5
 POOL_PURPOSE = "pool"
+# Marks, inside a sealed pooled response, one that came by a phone call; counted when written.
+BY_CALL = "~call"
 # Tables a pooled write (and the deletions before it) rewrite: cleaned after each write.
 SCRUBBED_TABLES = (
     "survey_pool",
@@ -119,6 +122,8 @@ class SurveyResults:
     questions: tuple[QuestionResult, ...]
     waiting: int = 0  # pending, to be written with a whole batch
     held_back: int = 0  # too few when it closed: never written
+    by_voice: int = 0  # of the written responses, those given in a phone call
+    mode: str = PER_PHONE  # one code per phone, or single-use cards
 
 
 @dataclass(frozen=True)
@@ -272,8 +277,15 @@ def open_survey(
     now: datetime,
     definition: Mapping[str, Any] | None = None,
     title: str = "",
+    mode: str = PER_PHONE,
 ) -> Survey:
-    """Open a survey for a business under a new short numeric code that workers text to join."""
+    """Open a survey for a business under a new short numeric code that workers text to join.
+
+    `mode` is PER_PHONE (the code, one response per phone number) or CARDS (single-use card
+    codes made afterwards, `survey_cards.make_cards`; the survey's own code then opens nothing).
+    Raises SurveyNotFound, or SurveyError for a title, definition or mode staff can correct."""
+    if mode not in MODES:
+        raise SurveyError("A survey takes one code per phone or single-use cards.")
     business = session.get(Business, business_id) if 0 < business_id <= MAX_ID else None
     if business is None:
         raise SurveyNotFound(f"No business has the id {business_id}.")
@@ -292,6 +304,7 @@ def open_survey(
                 title=title,
                 definition=checked,
                 opened_at=now,
+                mode=mode,
             )
             try:
                 with session.begin_nested():
@@ -311,15 +324,30 @@ def close_survey(session: Session, survey_id: int, now: datetime) -> Survey:
     return survey
 
 
+def survey_by_code(session: Session, code: str) -> Survey | None:
+    """The survey a worker's code opens, open or closed: the survey's own code in per-phone
+    mode, or an unused card of a survey in card mode (looked up with the session's sealer)."""
+    survey = session.scalar(select(Survey).where(Survey.code == code))
+    if survey is not None:
+        return survey if survey.mode != CARDS else None
+    return card_survey(session, sealer_of(session), code)
+
+
+def survey_is_open(session: Session, code: str) -> bool:
+    """Whether `code` opens a survey nobody has closed (see `survey_by_code`)."""
+    survey = survey_by_code(session, code)
+    return survey is not None and survey.closed_at is None
+
+
 def open_definition(session: Session, code: str) -> dict[str, Any] | None:
-    survey = session.scalar(select(Survey).where(Survey.code == code, Survey.closed_at.is_(None)))
-    return survey.definition if survey else None
+    survey = survey_by_code(session, code)
+    return survey.definition if survey and survey.closed_at is None else None
 
 
 def survey_questions(session: Session, code: str) -> list[dict[str, Any]] | None:
-    """The questions of the survey with this code, open or closed, or None."""
-    definition = session.scalar(select(Survey.definition).where(Survey.code == code))
-    return None if definition is None else list(definition["questions"])
+    """The questions of the survey this code opens, open or closed, or None."""
+    survey = survey_by_code(session, code)
+    return None if survey is None else list(survey.definition["questions"])
 
 
 def _marked(session: Session, sealer: Sealer, survey_id: int, address: str) -> str | None:
@@ -334,19 +362,26 @@ def _marked(session: Session, sealer: Sealer, survey_id: int, address: str) -> s
 
 
 def already_answered(session: Session, sealer: Sealer, code: str, address: str) -> bool:
-    """Whether this address already left a response for the survey, under any known key."""
-    survey_id = session.scalar(select(Survey.id).where(Survey.code == code))
-    return survey_id is not None and _marked(session, sealer, survey_id, address) is None
+    """Whether this address already left a response for the survey, under any known key; a
+    card code is never refused by phone (each card answers once, from any phone)."""
+    survey = session.scalar(select(Survey).where(Survey.code == code))
+    if survey is None or survey.mode == CARDS:
+        return False
+    return _marked(session, sealer, survey.id, address) is None
 
 
 @handles(SubmitSurveyResponse)
 def submit_effect(
     session: Session, contact: Contact, effect: SubmitSurveyResponse, _: datetime
 ) -> None:
-    """Pool the response under a once-per-person marker; practice answers go nowhere."""
+    """Pool the response under a once-per-person marker (or by spending its card); practice
+    answers go nowhere. One given in a call (a channel answering in its own response) is
+    marked so inside the sealed response."""
     if is_practice(contact.channel):
         return
-    pool_response(session, sealer_of(session), effect.code, effect.answers, contact.address)
+    by_call = capabilities_of(contact.channel).answers_in_response
+    sealer = sealer_of(session)
+    pool_response(session, sealer, effect.code, effect.answers, contact.address, by_call=by_call)
 
 
 def pool_response(
@@ -355,20 +390,31 @@ def pool_response(
     code: str,
     answers: Sequence[int | None] | Mapping[str, Any],
     address: str,
+    *,
+    by_call: bool = False,
 ) -> bool:
-    """Add one sealed response to the survey's pool and mark `address` as having answered;
-    False (and nothing added) when the survey is unknown or the address already answered.
+    """Add one sealed response to the survey's pool and mark `address` as having answered, or
+    spend the card `code` is; False (and nothing added) when the code opens no survey, the
+    address already answered, or the card was used already.
 
-    `answers` are in question order (None skipped or not reached) or by question key."""
+    `answers` are in question order (None skipped or not reached) or by question key;
+    `by_call` marks, inside the sealed value (of one fixed size), a response given by phone."""
     survey = session.scalar(select(Survey).where(Survey.code == code))
+    if survey is not None and survey.mode == CARDS:
+        return False  # a card survey's own code opens nothing
     if survey is None:
-        return False
-    marker = _marked(session, sealer, survey.id, address)
-    if marker is None:
-        return False
-    clean = clean_answers(survey.definition, answers)
+        survey = use_card(session, sealer, code)
+        if survey is None:
+            return False
+    else:
+        marker = _marked(session, sealer, survey.id, address)
+        if marker is None:
+            return False
+        session.add(SurveyParticipant(survey_id=survey.id, tag=marker))
+    clean: dict[str, Any] = dict(clean_answers(survey.definition, answers))
+    if by_call:
+        clean[BY_CALL] = True
     sealed = sealer.seal_json(clean, f"{POOL_PURPOSE}|{survey.id}")
-    session.add(SurveyParticipant(survey_id=survey.id, tag=marker))
     session.add(PendingResponse(id=_random_id(), survey_id=survey.id, sealed=sealed))
     session.flush()
     return True
@@ -413,12 +459,14 @@ def write_pooled(
         return PoolReport()
     opened: list[dict[str, Any]] = []
     unreadable: list[int] = []
+    by_call = 0
     for row in pending:
         try:
             answers = sealer.unseal_json(row.sealed, f"{POOL_PURPOSE}|{survey_id}")
         except Unsealable:
             unreadable.append(row.id)  # sealed under a lost key: it can never be counted
             continue
+        by_call += isinstance(answers, Mapping) and answers.get(BY_CALL) is True
         opened.append(clean_answers(survey.definition, answers))
     if len(opened) >= MIN_GROUP:
         consumed = [row.id for row in pending]
@@ -433,6 +481,8 @@ def write_pooled(
             .execution_options(synchronize_session=False)
         )
     held = len(consumed) - len(opened)
+    if opened:  # counted with the whole batch, like every other figure
+        survey.voice_responses = (survey.voice_responses or 0) + by_call
     if held:
         survey.held_back = (survey.held_back or 0) + held
     _shuffle(opened)
@@ -550,6 +600,8 @@ def _results_of(
         questions,
         waiting=waiting,
         held_back=survey.held_back or 0,
+        by_voice=survey.voice_responses or 0,
+        mode=survey.mode,
     )
 
 

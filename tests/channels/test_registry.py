@@ -8,7 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.capabilities import Capabilities, capabilities_of, channel_names, declare
+from bot.capabilities import (
+    Capabilities,
+    capabilities_of,
+    channel_names,
+    declare,
+    written_channels,
+)
 from bot.channels.provider import Answer, Arrival, Inbound, MalformedPayload, Webhook, WebhookCall
 from bot.channels.registry import CHANNELS, channel_for, paced_channels, webhooks
 from bot.models import OutboundMessage
@@ -27,7 +33,12 @@ def test_every_channel_name_is_run_by_one_registered_module() -> None:
     for name in ("sms", "whatsapp", "telegram", "sim"):
         assert name in channel_for(name).capabilities
     assert capabilities_of("telegram").buttons and not capabilities_of("sms").buttons
-    assert paced_channels() == ("sms", "whatsapp", "telegram")
+    assert paced_channels() == ("sms", "whatsapp", "telegram", "voice_callback")
+    voice = capabilities_of("voice")
+    assert voice.answers_in_response and not voice.paced and not voice.practice
+    assert voice.calls_back_on == "voice_callback"
+    # A broadcast is written: never to a call, nor to the lane that places call-backs.
+    assert written_channels() == ("sms", "whatsapp", "telegram", "sim")
     assert len({id(channel_for(name)) for name in channel_names() if name != ECHO}) == len(CHANNELS)
 
 
@@ -36,9 +47,16 @@ def test_the_webhooks_and_send_ticks_come_from_the_registry() -> None:
         "/twilio",
         "/twilio/status",
         "/telegram",
+        "/twilio/voice",
+        "/twilio/voice/status",
     ]
     sends = sorted(tick.name for tick in ticks() if tick.name.startswith("outbox."))
-    assert sends == ["outbox.send_sms", "outbox.send_telegram", "outbox.send_whatsapp"]
+    assert sends == [
+        "outbox.send_sms",
+        "outbox.send_telegram",
+        "outbox.send_voice_callback",
+        "outbox.send_whatsapp",
+    ]
 
 
 def _read(call: WebhookCall, _: Settings) -> Arrival:

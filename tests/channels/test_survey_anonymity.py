@@ -2,7 +2,8 @@
 dump, and from the raw storage (PostgreSQL's WAL and heap pages, SQLite's WAL).
 
 A mixed-channel survey runs end to end through the engine, the sender (fake Twilio and
-Telegram), the idle-survey job, the pooled writer and the redaction job. Each phone's answers
+Telegram), signed Twilio voice webhooks for those who call, the idle-survey job, the pooled
+writer and the redaction job. Each phone's answers
 are known to the test, which is exactly what the stored records must not give away.
 """
 
@@ -13,10 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from survey_support import pooled, written
+from voice_support import VOICE_FROM, Call
 
+from bot.app import create_app
 from bot.channels.provider import Inbound
 from bot.db import is_postgres
 from bot.domain.business import register_business
@@ -64,7 +68,7 @@ class Worker:
 
     def expected(self) -> dict:
         """The response the test knows this phone gave (None for skipped or never reached)."""
-        given = [a for a in self.answers if a != "STOP"]
+        given = [a for a in self.answers if a not in ("STOP", "*", "#", "HANG UP")]
         numbers = [int(a) if a.isdigit() and a != "0" else None for a in given]
         numbers += [None] * (len(KEYS) - len(numbers))
         return dict(zip(KEYS, numbers, strict=True))
@@ -77,7 +81,12 @@ WORKERS = [
     Worker("telegram:4004", "telegram", ["1", "1", "2", "1", "1", "1"], "finished"),
     Worker("+15550400005", "sms", ["2", "2", "2", "2", "2", "2"], "finished"),
     Worker("+15550400006", "whatsapp", ["3", "3", "3", "1", "1", "2"], "finished"),
+    # Callers: keys on a phone call, * to hear a question again, # to stop, or a hang-up.
+    Worker("+15550400007", "voice", ["2", "*", "0", "3", "1", "2", "2"], "finished"),
+    Worker("+15550400008", "voice", ["1", "3", "HANG UP"], "hung up"),
+    Worker("+15550400009", "voice", ["2", "#"], "stopped by key"),
 ]
+VOICE_WORKERS = [worker for worker in WORKERS if worker.channel == "voice"]
 LATER = "+15550400005"  # writes again once the survey is over
 
 
@@ -90,6 +99,28 @@ def make_survey(runtime: Runtime) -> tuple[int, str]:
         business = register_business(session, leader, "Blue Thread", "Jaipur", "IN", now)
         survey = open_survey(session, business.id, now, canary_definition())
         return survey.id, survey.code
+
+
+def call(runtime: Runtime, worker: Worker, code: str) -> None:
+    """A whole survey call through signed voice webhooks: English, the code, consent, the
+    answers; then Twilio's status callback when the line closes. Each request the survey
+    keeps private is counted in `worker.sids`."""
+    # Without its lifespan, so no background tick runs the jobs this test runs by hand.
+    client = TestClient(create_app(runtime))
+    phone = Call(client, worker.address)
+    phone.press("1")
+    for key in (code, "1"):
+        phone.press(key)
+        worker.sids.append(f"{phone.sid}:{key}")
+    for key in worker.answers:
+        if key == "HANG UP":
+            break
+        phone.press(key)
+        worker.sids.append(f"{phone.sid}:{key}")
+    assert phone.hung_up == (worker.ending != "hung up")
+    assert phone.hang_up().status_code == 204
+    if worker.ending == "hung up":
+        worker.sids.append(f"{phone.sid}:end")
 
 
 def say(runtime: Runtime, fake_twilio, worker: Worker, body: str) -> None:
@@ -110,8 +141,11 @@ def run_survey(runtime: Runtime, fake_twilio, clock, code: str) -> None:
     for worker in WORKERS:
         worker.sids = []
     for worker in WORKERS:
-        for body in (f"JOIN {code}", "1", "1", *worker.answers):
-            say(runtime, fake_twilio, worker, body)
+        if worker.channel == "voice":
+            call(runtime, worker, code)
+        else:
+            for body in (f"JOIN {code}", "1", "1", *worker.answers):
+                say(runtime, fake_twilio, worker, body)
         clock.advance(timedelta(minutes=7))
     clock.advance(timedelta(hours=25))
     assert end_idle_surveys_tick(runtime) == 2
@@ -134,7 +168,7 @@ def dump(runtime: Runtime) -> dict[str, list[dict]]:
 
 
 def test_no_dump_links_a_phone_to_its_answers(make_runtime, fake_twilio, clock) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     survey_id, code = make_survey(runtime)
     run_survey(runtime, fake_twilio, clock, code)
     assert write_pooled_tick(runtime).written == len(WORKERS)
@@ -164,11 +198,18 @@ def test_no_dump_links_a_phone_to_its_answers(make_runtime, fake_twilio, clock) 
     day = {(row["received_at"].time(), row["body"], repr(row["media"])) for row in private}
     assert day == {(datetime.min.time(), "", "[]")}
     assert all(row["id"] < 0 and row["provider_id"] not in raw_ids for row in private)
-    kept = [row for row in tables["inbound_messages"] if row["contact_id"] in workers]
+    callers = {row["id"] for row in tables["contacts"] if row["channel"] == "voice"}
+    assert len(callers) == len(VOICE_WORKERS)
+    kept = [row for row in tables["inbound_messages"] if row["contact_id"] in workers - callers]
     assert [(row["contact_id"], row["body"]) for row in kept] == [(later, "hello")]
+    # A call leaves that the number called (its start and end, no key pressed), nothing more.
+    called = [row for row in tables["inbound_messages"] if row["contact_id"] in callers]
+    assert {row["body"] for row in called} == {""} and len(called) <= 2 * len(VOICE_WORKERS)
     assert all(not row["private"] for row in tables["outbound_messages"])
-    left = {row["contact_id"] for row in tables["outbound_messages"]} & workers
+    left = {row["contact_id"] for row in tables["outbound_messages"]} & (workers - callers)
     assert left == {later}
+    said = [row for row in tables["outbound_messages"] if row["contact_id"] in callers]
+    assert {row["message_key"] for row in said} == {"call.enter_code"}
     assert {row["message_key"] for row in tables["outbound_messages"] if row["contact_id"] == later}
     assert all(not row["message_key"].startswith("survey.") for row in tables["outbound_messages"])
     for row in tables["conversation_states"]:
@@ -189,12 +230,13 @@ def test_no_dump_links_a_phone_to_its_answers(make_runtime, fake_twilio, clock) 
     with runtime.store.transaction() as session:
         results = survey_results(session, survey_id)
     assert (results.responses, results.waiting) == (len(WORKERS), 0)
+    assert results.by_voice == len(VOICE_WORKERS)
 
 
 def test_one_person_counts_once_on_every_channel_of_a_number(
     make_runtime, fake_twilio, clock
 ) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     survey_id, code = make_survey(runtime)
     worker = Worker("+15550400010", "sms", ["1"] * 6, "finished")
     for body in (f"JOIN {code}", "1", "1", *worker.answers):
@@ -215,7 +257,7 @@ def test_one_person_counts_once_on_every_channel_of_a_number(
 
 
 def test_practice_on_the_simulator_never_counts(make_runtime, fake_twilio, clock) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     survey_id, code = make_survey(runtime)
     staff = Worker("+15550400020", "sim", ["1"] * 6, "finished")
     for _ in range(2):  # practise freely, as often as needed
@@ -232,14 +274,14 @@ def test_practice_on_the_simulator_never_counts(make_runtime, fake_twilio, clock
 def test_pending_responses_survive_a_restart_and_are_written_later(
     make_runtime, fake_twilio, clock
 ) -> None:
-    first = make_runtime()
+    first = make_runtime(twilio_voice_from=VOICE_FROM)
     _, code = make_survey(first)
     for number in range(5):
         worker = Worker(f"+155504003{number:02d}", "sms", ["2"] * 6, "finished")
         for body in (f"JOIN {code}", "1", "1", *worker.answers):
             say(first, fake_twilio, worker, body)
     first.close()  # the process stops before the pool is written
-    restarted = make_runtime()
+    restarted = make_runtime(twilio_voice_from=VOICE_FROM)
     assert written(restarted.store) == []
     assert write_pooled_tick(restarted).written == 5
     assert written(restarted.store) == [dict.fromkeys(KEYS, 2)] * 5
@@ -250,11 +292,8 @@ def test_a_delivery_report_for_a_deleted_survey_reply_is_ignored(
 ) -> None:
     from channel_support import post_signed
     from fakes.twilio import ACCOUNT_SID
-    from fastapi.testclient import TestClient
 
-    from bot.app import create_app
-
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     _, code = make_survey(runtime)
     worker = Worker("+15550400030", "sms", [], "")
     say(runtime, fake_twilio, worker, f"JOIN {code}")
@@ -267,7 +306,7 @@ def test_a_delivery_report_for_a_deleted_survey_reply_is_ignored(
 
 @pytest.fixture
 def postgres_inspection(make_runtime) -> Iterator[Runtime]:
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     if not is_postgres(runtime.store.engine):
         pytest.skip("WAL and heap pages are inspected with PostgreSQL's pg_walinspect/pageinspect")
     with runtime.store.engine.begin() as connection:
@@ -367,7 +406,7 @@ def wal_commits(path: Path) -> list[bytes]:
 def test_no_sqlite_commit_holds_a_phone_number_and_an_answer(
     make_runtime, fake_twilio, clock, migrated
 ) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
     if is_postgres(runtime.store.engine):
         pytest.skip("the SQLite WAL file is read directly; PostgreSQL has its own test")
 
@@ -382,7 +421,9 @@ def test_no_sqlite_commit_holds_a_phone_number_and_an_answer(
     run_survey(runtime, fake_twilio, clock, code)
     with runtime.store.transaction() as session:
         idle = timedelta(hours=runtime.settings.survey_idle_hours)
-        assert write_pooled(session, runtime.sealer, survey_id, clock.now(), idle).written == 6
+        assert write_pooled(session, runtime.sealer, survey_id, clock.now(), idle).written == len(
+            WORKERS
+        )
     phones = [w.address.encode() for w in WORKERS if w.address.startswith("+")]
     commits = wal_commits(wal)
     with_answers = [commit for commit in commits if ANSWER.search(commit)]

@@ -62,6 +62,8 @@ ROUTES = {
     ("POST", "/admin/surveys"): "staff",
     ("GET", "/admin/surveys/{survey_id}"): "viewer",
     ("POST", "/admin/surveys/{survey_id}/close"): "staff",
+    ("POST", "/admin/surveys/{survey_id}/cards.pdf"): "staff",
+    ("POST", "/admin/surveys/{survey_id}/audio"): "staff",
     ("GET", "/admin/broadcasts"): "viewer",
     ("GET", "/admin/broadcasts/new"): "staff",
     ("POST", "/admin/broadcasts/preview"): "staff",
@@ -154,6 +156,8 @@ def valid_forms(today: date, business_id: int) -> dict[str, dict[str, str | list
             "questions": ["hours", "children"],
         },
         "/admin/surveys/{survey_id}/close": {},
+        "/admin/surveys/{survey_id}/cards.pdf": {"count": "2"},
+        "/admin/surveys/{survey_id}/audio": {"question": "hours", "language": "en"},
         "/admin/lessons/{topic}": {
             "key": "lesson.wages.1",
             "language": "en",

@@ -1,4 +1,5 @@
-"""Twilio's Messages API as far as the product uses it, and Twilio's way of signing webhooks."""
+"""Twilio's Messages and Calls APIs as far as the product uses them, and Twilio's way of
+signing webhooks."""
 
 import base64
 import itertools
@@ -22,6 +23,7 @@ HOLD = "hold"
 _MESSAGES = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json")
 _MESSAGE = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)\.json")
 _MEDIA = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)/Media/(\w+)")
+_CALLS = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Calls\.json")
 TWILIO_API = "https://api.twilio.com"
 _ERRORS = {
     400: "The 'To' number is not a valid phone number.",
@@ -50,6 +52,9 @@ class FakeTwilio(FakeServer):
         # The next answers to media downloads: an HTTP status each (200 serves the file).
         self.media_planned: deque[int] = deque()
         self.media_ids = itertools.count(1)
+        # Calls placed through the Calls API (a call-back): the parameters of each, with its sid.
+        self.placed: list[dict[str, Any]] = []
+        self.call_sids = (f"CA{number:032x}" for number in itertools.count(10**6))
 
     def plan(self, *answers: Any) -> None:
         self.planned.extend(answers)
@@ -88,6 +93,8 @@ class FakeTwilio(FakeServer):
     def answer(self, call: Call) -> Answer:
         if call.method == "GET" and _MEDIA.fullmatch(call.path):
             return self._media(call)
+        if call.method == "POST" and _CALLS.fullmatch(call.path):
+            return self._place(call)
         match = _MESSAGES.fullmatch(call.path) or _MESSAGE.fullmatch(call.path)
         if call.method != "POST" or match is None:
             return Answer(404, {"code": 20404, "message": "Not found", "status": 404})
@@ -106,6 +113,40 @@ class FakeTwilio(FakeServer):
         if planned == HOLD:
             self.released.wait(timeout=60)
         return Answer(201, resource)
+
+    def _place(self, call: Call) -> Answer:
+        """Twilio's call creation: To, From and the Url that will answer it are required."""
+        expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if call.headers.get("authorization") != expected:
+            return Answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        with self.lock:
+            planned = self.planned.popleft() if self.planned else "ok"
+        if planned != "ok":
+            status, code = planned if isinstance(planned, tuple) else (planned, planned)
+            return Answer(status, {"code": code, "message": "Refused", "status": status})
+        params = call.params
+        if not (params.get("To") and params.get("From") and params.get("Url")):
+            message = "A 'To', 'From' and 'Url' are required"
+            return Answer(400, {"code": 21205, "message": message, "status": 400})
+        with self.lock:
+            sid = next(self.call_sids)
+            self.placed.append({**params, "sid": sid})
+        now = format_datetime(datetime.now(UTC))
+        return Answer(
+            201,
+            {
+                "sid": sid,
+                "account_sid": ACCOUNT_SID,
+                "to": params["To"],
+                "from": params["From"],
+                "status": "queued",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "date_created": now,
+                "date_updated": now,
+                "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
+            },
+        )
 
     def _update(self, sid: str, params: dict[str, Any], planned: Any) -> Answer:
         """Twilio's message update: Body="" redacts the body of a message it knows."""
