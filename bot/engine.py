@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -14,28 +15,28 @@ import bot.channels.registry  # noqa: F401  (declares every registered channel's
 from bot.capabilities import capabilities_of, is_practice
 from bot.channels.provider import Inbound
 from bot.clock import Clock
-from bot.db import Store
+from bot.db import Store, is_postgres
 from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.brands import consents_of
 from bot.domain.business import survey_is_open
 from bot.domain.conversation import current_question, load_state, save_state
+from bot.domain.facts import facts_of
 from bot.domain.media import record_attachments
 from bot.domain.notify import answer_address, queue_replies
 from bot.domain.quiet import answering
 from bot.domain.redaction import queue_redaction
 from bot.domain.seals import allow_verification, verification, verification_reply
-from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import already_answered, open_definition, survey_questions
-from bot.domain.tickets import RESPONSE_HOURS, has_open_ticket, item_waiting_for_help
+from bot.domain.tickets import RESPONSE_HOURS
 from bot.domain.training import checklist_map, lesson_views
-from bot.models import Business, Contact, InboundMessage
+from bot.models import Contact, InboundMessage
 from bot.phones import region_of
 from bot.sealing import Sealer, attach
 from flows.conversation import expand, is_private, question_passed, respond
-from flows.core import Facts, Message, Reply
+from flows.core import Message, Reply
 from flows.verify import VerifyRequest, verify_request
 from flows.views import ItemView, LessonView, NodeView
 from messages.render import Rendered
@@ -131,6 +132,8 @@ class Engine:
             try:
                 with self.store.transaction() as session:
                     return self._handle(session, inbound)
+            except _Duplicate:
+                return Handled(duplicate=True)  # rolled back: a duplicate changes nothing
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
                     raise
@@ -142,21 +145,21 @@ class Engine:
     def _handle(self, session: Session, inbound: Inbound) -> Handled:
         now = self.clock.now()
         inbound = replace(inbound, text=storable(inbound.text))
-        if self._seen(session, inbound):
-            return Handled(duplicate=True)
         asked = verify_request(inbound.text) if inbound.keyword is None else None
         if asked is not None and not inbound.media:
+            if self._seen(session, inbound):
+                return Handled(duplicate=True)
             return self._verify(session, inbound, asked, now)
+        # Locked first, so a concurrent delivery of the same message has finished by now.
         contact = self._contact(session, inbound, now)
-        if self._seen(session, inbound):  # a concurrent delivery finished while we waited
-            return Handled(duplicate=True)
-        contact.channel = inbound.channel
+        facts, seen = facts_of(session, contact, region_of(contact.address), self._kept(inbound))
+        if seen:
+            raise _Duplicate
         attach(session, self.sealer)
         answering(session, contact.id)
         session.info[RESPONSE_HOURS] = self.ticket_response_hours
         lookup = StoreLookup(session, contact, self.sealer)
         state = expand(load_state(session, contact.id), lookup)
-        facts = facts_of(session, contact)
         passed = (
             state is not None
             and inbound.question is not None
@@ -177,7 +180,6 @@ class Engine:
             apply_effect(session, contact, effect, now)
         if not passed:  # an old button changes nothing, not even which question is current
             save_state(session, contact.id, outcome.state, now)
-        contact.last_inbound_at = now
         replies = queue_replies(
             session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
         )
@@ -217,15 +219,14 @@ class Engine:
 
     def _seen(self, session: Session, inbound: Inbound) -> bool:
         """Handled before, whether its provider id was kept as given or as a keyed hash."""
+        return bool(session.scalar(select(self._kept(inbound))))
+
+    def _kept(self, inbound: Inbound) -> Exists:
+        """Whether an inbound row holds the message, by its provider id as given or as a keyed
+        hash (a survey answer's)."""
         kept = [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
-        return (
-            session.scalar(
-                select(InboundMessage.id).where(
-                    InboundMessage.channel == inbound.channel,
-                    InboundMessage.provider_id.in_(kept),
-                )
-            )
-            is not None
+        return exists().where(
+            InboundMessage.channel == inbound.channel, InboundMessage.provider_id.in_(kept)
         )
 
     def _record(
@@ -270,14 +271,27 @@ class Engine:
         return record
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
-        """The contact row, locked so one person's messages are handled one at a time."""
-        query = select(Contact).where(Contact.address == inbound.address).with_for_update()
-        contact = session.scalar(query)
-        if contact is None:
-            contact = Contact(address=inbound.address, channel=inbound.channel, created_at=now)
-            session.add(contact)
-            session.flush()
-        return contact
+        """The contact row, made on first contact, written to (so locked until the commit: one
+        person's messages are handled one at a time) with the channel they wrote on and the
+        time: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING, whichever it was."""
+        dialect = postgresql if is_postgres(session.get_bind()) else sqlite
+        upsert = dialect.insert(Contact).values(
+            address=inbound.address,
+            channel=inbound.channel,
+            role="unknown",
+            opted_out=False,
+            created_at=now,
+            last_inbound_at=now,
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[Contact.address],
+            set_={"channel": upsert.excluded.channel, "last_inbound_at": now},
+        ).returning(Contact)
+        return session.scalars(upsert, execution_options={"populate_existing": True}).one()
+
+
+class _Duplicate(Exception):
+    """The message was handled before: its transaction is rolled back, nothing written."""
 
 
 def _receipt(inbound: Inbound) -> str:
@@ -288,20 +302,3 @@ def storable(text: str) -> str:
     """Text both databases accept: no NUL bytes, no lone surrogates, bounded length."""
     text = text[:MAX_STORED_TEXT].replace("\x00", "")
     return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def facts_of(session: Session, contact: Contact) -> Facts:
-    business = session.scalar(select(Business).where(Business.leader_id == contact.id))
-    leads = business is not None and contact.role == "leader"
-    return Facts(
-        ticket_open=leads and has_open_ticket(session, contact.id),
-        item_needs_help=leads and item_waiting_for_help(session, business.id) is not None,
-        language=contact.language,
-        role=contact.role,
-        consented=contact.consented_at is not None,
-        opted_out=contact.opted_out,
-        business_name=business.name if business else None,
-        stage=stage_of(session, business) if business else None,
-        business_id=business.id if business else None,
-        default_country=region_of(contact.address),
-    )

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, literal, select, update
+from sqlalchemy import Insert, Select, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
+from bot.db import is_postgres
 from bot.domain.conversation import current_question
 from bot.domain.lesson_texts import refresh_texts
 from bot.domain.quiet import held_until, quiet_hours_of, send_from
@@ -29,6 +30,11 @@ from bot.domain.redaction import AFTER_SENDING, queue_redaction
 from bot.models import Business, Contact, OutboundMessage
 from flows.core import Reply
 from messages.render import Rendered, for_question, render
+
+# The PostgreSQL notification channel senders LISTEN on; its payload is an outbox channel name.
+WAKE_CHANNEL = "outbox_queued"
+# Where a transaction keeps the names of the channels it queued rows on (see wake_senders).
+QUEUED_CHANNELS = "notify.queued_channels"
 
 
 def queue_replies(
@@ -83,6 +89,8 @@ def queue_replies(
             )
         )
         queued.append(rendered)
+    if replies and not answered and (not_before is None or not_before <= now):
+        wake_senders(session, contact.channel)
     return queued
 
 
@@ -119,6 +127,8 @@ def answer_address(
             )
         )
         queued.append(rendered)
+    if queued and not answered:
+        wake_senders(session, channel)
     return queued
 
 
@@ -229,3 +239,18 @@ def forget_private(session: Session, ids: list[int], now: datetime) -> None:
         .where(OutboundMessage.id.in_([row.id for row in rows]))
         .execution_options(synchronize_session=False)
     )
+
+
+def wake_senders(session: Session, channel: str) -> None:
+    """Say that the transaction queued rows due now on `channel`, so a sender starts on them as
+    soon as it commits rather than at its next poll: on PostgreSQL with
+    `pg_notify(WAKE_CHANNEL, channel)`, which the database delivers to every listening process
+    only if and when the transaction commits (and once, however often it is said); in this
+    process through the channel names kept in `session.info[QUEUED_CHANNELS]`, which the
+    runtime reads after the commit (bot.wakeup). Once per channel per transaction."""
+    queued: set[str] = session.info.setdefault(QUEUED_CHANNELS, set())
+    if channel in queued:
+        return
+    queued.add(channel)
+    if is_postgres(session.get_bind()):
+        session.execute(select(func.pg_notify(WAKE_CHANNEL, channel)))
