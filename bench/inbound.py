@@ -126,6 +126,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SERVERS: list[int] = []  # pids of the servers started, the last one running
 KEYS = {
     # A public address needs real keys (bot/keys.py); fresh ones for each run, shared by every
     # process of the run (what one seals another opens).
@@ -173,6 +174,7 @@ def server(url: str, extra: dict[str, str] | None = None, workers: int = 1) -> I
         else:
             raise RuntimeError("the server did not start")
         print(f"  server pid {process.pid}", flush=True)
+        SERVERS.append(process.pid)
         yield base
     finally:
         process.terminate()
@@ -389,7 +391,26 @@ def count(url: str) -> tuple[int, int]:
     return inbound, outbound
 
 
-def measure(url: str, seconds: int, connections: int, work: Path, latency: bool) -> None:
+@contextmanager
+def profiled(pid: int, seconds: int, output: Path | None) -> Iterator[None]:
+    """py-spy sampling the process at 100 Hz for `seconds`, into `output` (collapsed stacks),
+    when an output is given."""
+    if output is None:
+        yield
+        return
+    spy_binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [spy_binary, "record", "-p", str(pid), "-r", "100", "-d", str(seconds)]
+    spy = subprocess.Popen([*command, "-f", "raw", "-o", str(output)], stdout=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the load starts
+    try:
+        yield
+    finally:
+        spy.wait(timeout=60)
+
+
+def measure(
+    url: str, seconds: int, connections: int, work: Path, latency: bool, profile: Path | None
+) -> None:
     print(f"\n== {Store(url).engine.url.render_as_string(hide_password=True)}", flush=True)
     fresh(url)
     throughput = work / "throughput.txt"
@@ -398,7 +419,10 @@ def measure(url: str, seconds: int, connections: int, work: Path, latency: bool)
     with server(url) as base:
         wrk(base, BARE, throughput, 2, connections)  # warm-up: imports, connections, caches
         bare, bare_failures = wrk(base, BARE, throughput, seconds, connections)
-        full, full_failures = wrk(base, FULL, throughput, seconds, connections)
+        name = "postgresql" if is_postgres(Store(url).engine) else "sqlite"
+        output = profile / f"profile-{name}.txt" if profile else None
+        with profiled(SERVERS[-1], seconds, output):
+            full, full_failures = wrk(base, FULL, throughput, seconds, connections)
         inbound, outbound = count(url)
         print(f"  bare endpoint : {bare:8.0f} messages/s  ({bare_failures})")
         print(f"  full path     : {full:8.0f} messages/s  ({full_failures})")
@@ -431,14 +455,20 @@ def main() -> None:
         action="store_true",
         help="also two web processes and two workers on each PostgreSQL database",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="a folder: py-spy samples the server during the full path run (profile-*.txt)",
+    )
     arguments = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
     with tempfile.TemporaryDirectory() as work:
         urls = arguments.database or [f"sqlite:///{work}/bench.db"]
         latency = not arguments.no_latency
+        profile = arguments.profile
         for url in urls:
-            measure(url, arguments.seconds, arguments.connections, Path(work), latency)
+            measure(url, arguments.seconds, arguments.connections, Path(work), latency, profile)
         for url in urls:
             if arguments.processes and is_postgres(Store(url).engine):
                 several_processes(url, arguments.seconds, arguments.connections, Path(work))

@@ -4,12 +4,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 import bot.channels.registry  # noqa: F401  (declares every registered channel's capabilities)
 from bot.capabilities import capabilities_of, is_practice
@@ -152,7 +154,8 @@ class Engine:
             return self._verify(session, inbound, asked, now)
         # Locked first, so a concurrent delivery of the same message has finished by now.
         contact = self._contact(session, inbound, now)
-        facts, seen = facts_of(session, contact, region_of(contact.address), self._kept(inbound))
+        country = region_of(contact.address)
+        facts, seen = facts_of(session, contact, country, inbound.channel, self._receipts(inbound))
         if seen:
             raise _Duplicate
         attach(session, self.sealer)
@@ -175,13 +178,13 @@ class Engine:
         # Decided before any row is written, so no version of one ever holds a survey answer.
         private = is_private(state) or is_private(outcome.state)
         hidden = private and not is_practice(inbound.channel)
-        record = self._record(session, inbound, contact, now, private, hidden)
+        record_id = self._record(session, inbound, contact, now, private, hidden)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
         if not passed:  # an old button changes nothing, not even which question is current
             save_state(session, contact.id, outcome.state, now)
         replies = queue_replies(
-            session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
+            session, contact, outcome.replies, now, inbound_id=record_id, private=hidden
         )
         return Handled(False, replies)
 
@@ -219,15 +222,20 @@ class Engine:
 
     def _seen(self, session: Session, inbound: Inbound) -> bool:
         """Handled before, whether its provider id was kept as given or as a keyed hash."""
-        return bool(session.scalar(select(self._kept(inbound))))
-
-    def _kept(self, inbound: Inbound) -> Exists:
-        """Whether an inbound row holds the message, by its provider id as given or as a keyed
-        hash (a survey answer's)."""
-        kept = [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
-        return exists().where(
-            InboundMessage.channel == inbound.channel, InboundMessage.provider_id.in_(kept)
+        return (
+            session.scalar(
+                select(InboundMessage.id).where(
+                    InboundMessage.channel == inbound.channel,
+                    InboundMessage.provider_id.in_(self._receipts(inbound)),
+                )
+            )
+            is not None
         )
+
+    def _receipts(self, inbound: Inbound) -> list[str]:
+        """What an inbound row holding the message would have as its provider id: the id as
+        given, or a keyed hash of it (a survey answer's)."""
+        return [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
 
     def _record(
         self,
@@ -237,57 +245,73 @@ class Engine:
         now: datetime,
         private: bool,
         hidden: bool,
-    ) -> InboundMessage:
-        """The inbound row, and a record of each file it brought, to fetch. A respondent's survey
-        message (`hidden`) keeps nothing that ties it to the person or says what or exactly when
-        (no files); its body is emptied at the provider too where that is possible. Staff
-        practising a survey on a practice channel (the simulator) keep what they typed, so they
-        can read it back; their answers never count and no file is fetched."""
+    ) -> int:
+        """The inbound row (its id returned), and a record of each file it brought, to fetch.
+        A respondent's survey message (`hidden`) keeps nothing that ties it to the person or
+        says what or exactly when (no files); its body is emptied at the provider too where
+        that is possible. Staff practising a survey on a practice channel (the simulator) keep
+        what they typed, so they can read it back; their answers never count and no file is
+        fetched."""
         if hidden:
-            record = InboundMessage(
-                id=-1 - secrets.randbelow(_PRIVATE_IDS),
-                channel=inbound.channel,
-                provider_id=self.sealer.tag(_receipt(inbound)),
-                contact_id=None,
-                body="",
-                media=[],
-                received_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
-            )
+            row = {
+                "id": -1 - secrets.randbelow(_PRIVATE_IDS),
+                "channel": inbound.channel,
+                "provider_id": self.sealer.tag(_receipt(inbound)),
+                "contact_id": None,
+                "body": "",
+                "media": [],
+                "received_at": now.replace(hour=0, minute=0, second=0, microsecond=0),
+            }
             queue_redaction(session, inbound.channel, inbound.provider_id, now)
         else:
-            record = InboundMessage(
-                channel=inbound.channel,
-                provider_id=inbound.provider_id,
-                contact_id=contact.id,
-                body=inbound.text,
-                media=[] if private else list(inbound.media),
-                received_at=now,
-            )
-        session.add(record)
-        session.flush()
-        if record.media and not is_practice(inbound.channel):
+            row = {
+                "channel": inbound.channel,
+                "provider_id": inbound.provider_id,
+                "contact_id": contact.id,
+                "body": inbound.text,
+                "media": [] if private else list(inbound.media),
+                "received_at": now,
+            }
+        record_id: int = session.connection().execute(_INSERT_INBOUND, row).scalar_one()
+        if row["media"] and not is_practice(inbound.channel):
             # Fetched from the provider in the background (bot/media); never a survey's.
-            record_attachments(session, record.id, contact.id, inbound.channel, record.media, now)
-        return record
+            record_attachments(session, record_id, contact.id, inbound.channel, row["media"], now)
+        return record_id
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
         """The contact row, made on first contact, written to (so locked until the commit: one
         person's messages are handled one at a time) with the channel they wrote on and the
         time: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING, whichever it was."""
-        dialect = postgresql if is_postgres(session.get_bind()) else sqlite
-        upsert = dialect.insert(Contact).values(
-            address=inbound.address,
-            channel=inbound.channel,
-            role="unknown",
-            opted_out=False,
-            created_at=now,
-            last_inbound_at=now,
-        )
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[Contact.address],
-            set_={"channel": upsert.excluded.channel, "last_inbound_at": now},
-        ).returning(Contact)
-        return session.scalars(upsert, execution_options={"populate_existing": True}).one()
+        upsert = _contact_upsert(is_postgres(session.get_bind()))
+        parameters = {"address": inbound.address, "channel": inbound.channel, "now": now}
+        row = session.connection().execute(upsert, parameters).one()
+        # The row as the session would have loaded it, without the ORM's insert machinery.
+        contact = Contact(**row._asdict())
+        make_transient_to_detached(contact)
+        session.add(contact)
+        return contact
+
+
+_INSERT_INBOUND = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
+
+
+@cache
+def _contact_upsert(postgres: bool) -> ReturningInsert[Any]:
+    """The contact upsert of `Engine._contact`, built once per dialect."""
+    dialect = postgresql if postgres else sqlite
+    contacts = Contact.__table__
+    upsert = dialect.insert(contacts).values(
+        address=bindparam("address"),
+        channel=bindparam("channel"),
+        role="unknown",
+        opted_out=False,
+        created_at=bindparam("now"),
+        last_inbound_at=bindparam("now"),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=[contacts.c.address],
+        set_={"channel": upsert.excluded.channel, "last_inbound_at": upsert.excluded.created_at},
+    ).returning(*contacts.c)
 
 
 class _Duplicate(Exception):
