@@ -4,28 +4,31 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 import bot.channels.registry  # noqa: F401  (declares every registered channel's capabilities)
 from bot.capabilities import capabilities_of, is_practice
 from bot.channels.provider import Inbound
 from bot.clock import Clock
-from bot.db import Store
+from bot.db import Store, is_postgres
 from bot.domain import apply_effect
 from bot.domain.actions import open_item_views
 from bot.domain.assessments import next_assessment_at
 from bot.domain.brands import consents_of
 from bot.domain.conversation import current_question, load_state, save_state
+from bot.domain.facts import facts_of
 from bot.domain.media import record_attachments
 from bot.domain.notify import answer_address, queue_replies
 from bot.domain.quiet import answering
 from bot.domain.redaction import queue_redaction
 from bot.domain.seals import allow_verification, verification, verification_reply
-from bot.domain.stage import stage_of
 from bot.domain.supply import node_views
 from bot.domain.surveys import (
     already_answered,
@@ -33,13 +36,13 @@ from bot.domain.surveys import (
     survey_is_open,
     survey_questions,
 )
-from bot.domain.tickets import RESPONSE_HOURS, has_open_ticket, item_waiting_for_help
+from bot.domain.tickets import RESPONSE_HOURS
 from bot.domain.training import checklist_map, lesson_views
-from bot.models import Business, Contact, InboundMessage
+from bot.models import Contact, InboundMessage
 from bot.phones import region_of
 from bot.sealing import Sealer, attach
 from flows.conversation import expand, is_private, question_passed, respond
-from flows.core import Facts, Message, Reply
+from flows.core import Message, Reply
 from flows.verify import VerifyRequest, verify_request
 from flows.views import ItemView, LessonView, NodeView
 from messages.render import Rendered
@@ -135,6 +138,8 @@ class Engine:
             try:
                 with self.store.transaction() as session:
                     return self._handle(session, inbound)
+            except _Duplicate:
+                return Handled(duplicate=True)  # rolled back: a duplicate changes nothing
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
                     raise
@@ -146,15 +151,19 @@ class Engine:
     def _handle(self, session: Session, inbound: Inbound) -> Handled:
         now = self.clock.now()
         inbound = replace(inbound, text=storable(inbound.text))
-        if self._seen(session, inbound):
-            return Handled(duplicate=True)
         asked = verify_request(inbound.text) if inbound.keyword is None else None
         if asked is not None and not inbound.media:
+            if self._seen(session, inbound):
+                return Handled(duplicate=True)
             return self._verify(session, inbound, asked, now)
+        # Locked first, so a concurrent delivery of the same message has finished by now.
         contact = self._contact(session, inbound, now)
-        if self._seen(session, inbound):  # a concurrent delivery finished while we waited
-            return Handled(duplicate=True)
-        # A call answers in its own response: the person's messages stay on their channel.
+        country = region_of(contact.address)
+        facts, seen = facts_of(session, contact, country, inbound.channel, self._receipts(inbound))
+        if seen:
+            raise _Duplicate
+        # A call answers in its own response: the person's messages stay on their channel (the
+        # upsert kept it), and only this call's replies are rendered for the call.
         kept_channel = contact.channel
         contact.channel = inbound.channel
         attach(session, self.sealer)
@@ -162,7 +171,6 @@ class Engine:
         session.info[RESPONSE_HOURS] = self.ticket_response_hours
         lookup = StoreLookup(session, contact, self.sealer)
         state = expand(load_state(session, contact.id), lookup)
-        facts = facts_of(session, contact)
         passed = (
             state is not None
             and inbound.question is not None
@@ -178,14 +186,13 @@ class Engine:
         # Decided before any row is written, so no version of one ever holds a survey answer.
         private = is_private(state) or is_private(outcome.state)
         hidden = private and not is_practice(inbound.channel)
-        record = self._record(session, inbound, contact, now, private, hidden)
+        record_id = self._record(session, inbound, contact, now, private, hidden)
         for effect in outcome.effects:
             apply_effect(session, contact, effect, now)
         if not passed:  # an old button changes nothing, not even which question is current
             save_state(session, contact.id, outcome.state, now)
-        contact.last_inbound_at = now
         replies = queue_replies(
-            session, contact, outcome.replies, now, inbound_id=record.id, private=hidden
+            session, contact, outcome.replies, now, inbound_id=record_id, private=hidden
         )
         if capabilities_of(inbound.channel).answers_in_response and kept_channel:
             contact.channel = kept_channel
@@ -225,16 +232,20 @@ class Engine:
 
     def _seen(self, session: Session, inbound: Inbound) -> bool:
         """Handled before, whether its provider id was kept as given or as a keyed hash."""
-        kept = [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
         return (
             session.scalar(
                 select(InboundMessage.id).where(
                     InboundMessage.channel == inbound.channel,
-                    InboundMessage.provider_id.in_(kept),
+                    InboundMessage.provider_id.in_(self._receipts(inbound)),
                 )
             )
             is not None
         )
+
+    def _receipts(self, inbound: Inbound) -> list[str]:
+        """What an inbound row holding the message would have as its provider id: the id as
+        given, or a keyed hash of it (a survey answer's)."""
+        return [inbound.provider_id, *self.sealer.tags(_receipt(inbound))]
 
     def _record(
         self,
@@ -244,49 +255,89 @@ class Engine:
         now: datetime,
         private: bool,
         hidden: bool,
-    ) -> InboundMessage:
-        """The inbound row, and a record of each file it brought, to fetch. A respondent's survey
-        message (`hidden`) keeps nothing that ties it to the person or says what or exactly when
-        (no files); its body is emptied at the provider too where that is possible. Staff
-        practising a survey on a practice channel (the simulator) keep what they typed, so they
-        can read it back; their answers never count and no file is fetched."""
+    ) -> int:
+        """The inbound row (its id returned), and a record of each file it brought, to fetch.
+        A respondent's survey message (`hidden`) keeps nothing that ties it to the person or
+        says what or exactly when (no files); its body is emptied at the provider too where
+        that is possible. Staff practising a survey on a practice channel (the simulator) keep
+        what they typed, so they can read it back; their answers never count and no file is
+        fetched."""
         if hidden:
-            record = InboundMessage(
-                id=-1 - secrets.randbelow(_PRIVATE_IDS),
-                channel=inbound.channel,
-                provider_id=self.sealer.tag(_receipt(inbound)),
-                contact_id=None,
-                body="",
-                media=[],
-                received_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
-            )
+            row = {
+                "id": -1 - secrets.randbelow(_PRIVATE_IDS),
+                "channel": inbound.channel,
+                "provider_id": self.sealer.tag(_receipt(inbound)),
+                "contact_id": None,
+                "body": "",
+                "media": [],
+                "received_at": now.replace(hour=0, minute=0, second=0, microsecond=0),
+            }
             queue_redaction(session, inbound.channel, inbound.provider_id, now)
         else:
-            record = InboundMessage(
-                channel=inbound.channel,
-                provider_id=inbound.provider_id,
-                contact_id=contact.id,
-                # Keys pressed in a call are never kept (a code, an answer).
-                body="" if capabilities_of(inbound.channel).answers_in_response else inbound.text,
-                media=[] if private else list(inbound.media),
-                received_at=now,
-            )
-        session.add(record)
-        session.flush()
-        if record.media and not is_practice(inbound.channel):
+            called = capabilities_of(inbound.channel).answers_in_response
+            row = {
+                "channel": inbound.channel,
+                "provider_id": inbound.provider_id,
+                "contact_id": contact.id,
+                "body": "" if called else inbound.text,  # keys pressed in a call are never kept
+                "media": [] if private else list(inbound.media),
+                "received_at": now,
+            }
+        record_id: int = session.connection().execute(_INSERT_INBOUND, row).scalar_one()
+        if row["media"] and not is_practice(inbound.channel):
             # Fetched from the provider in the background (bot/media); never a survey's.
-            record_attachments(session, record.id, contact.id, inbound.channel, record.media, now)
-        return record
+            record_attachments(session, record_id, contact.id, inbound.channel, row["media"], now)
+        return record_id
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
-        """The contact row, locked so one person's messages are handled one at a time."""
-        query = select(Contact).where(Contact.address == inbound.address).with_for_update()
-        contact = session.scalar(query)
-        if contact is None:
-            contact = Contact(address=inbound.address, channel=inbound.channel, created_at=now)
-            session.add(contact)
-            session.flush()
+        """The contact row, made on first contact, written to (so locked until the commit: one
+        person's messages are handled one at a time) with the channel they wrote on and the
+        time: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING, whichever it was."""
+        upsert = _contact_upsert(is_postgres(session.get_bind()))
+        parameters = {
+            "address": inbound.address,
+            "channel": inbound.channel,
+            "now": now,
+            "keep_channel": capabilities_of(inbound.channel).answers_in_response,
+        }
+        row = session.connection().execute(upsert, parameters).one()
+        # The row as the session would have loaded it, without the ORM's insert machinery.
+        contact = Contact(**row._asdict())
+        make_transient_to_detached(contact)
+        session.add(contact)
         return contact
+
+
+_INSERT_INBOUND = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
+
+
+@cache
+def _contact_upsert(postgres: bool) -> ReturningInsert[Any]:
+    """The contact upsert of `Engine._contact`, built once per dialect."""
+    dialect = postgresql if postgres else sqlite
+    contacts = Contact.__table__
+    upsert = dialect.insert(contacts).values(
+        address=bindparam("address"),
+        channel=bindparam("channel"),
+        role="unknown",
+        opted_out=False,
+        created_at=bindparam("now"),
+        last_inbound_at=bindparam("now"),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=[contacts.c.address],
+        set_={
+            # A call keeps the person's channel: their messages stay where they write.
+            "channel": case(
+                (bindparam("keep_channel"), contacts.c.channel), else_=upsert.excluded.channel
+            ),
+            "last_inbound_at": upsert.excluded.created_at,
+        },
+    ).returning(*contacts.c)
+
+
+class _Duplicate(Exception):
+    """The message was handled before: its transaction is rolled back, nothing written."""
 
 
 def _receipt(inbound: Inbound) -> str:
@@ -297,20 +348,3 @@ def storable(text: str) -> str:
     """Text both databases accept: no NUL bytes, no lone surrogates, bounded length."""
     text = text[:MAX_STORED_TEXT].replace("\x00", "")
     return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def facts_of(session: Session, contact: Contact) -> Facts:
-    business = session.scalar(select(Business).where(Business.leader_id == contact.id))
-    leads = business is not None and contact.role == "leader"
-    return Facts(
-        ticket_open=leads and has_open_ticket(session, contact.id),
-        item_needs_help=leads and item_waiting_for_help(session, business.id) is not None,
-        language=contact.language,
-        role=contact.role,
-        consented=contact.consented_at is not None,
-        opted_out=contact.opted_out,
-        business_name=business.name if business else None,
-        stage=stage_of(session, business) if business else None,
-        business_id=business.id if business else None,
-        default_country=region_of(contact.address),
-    )

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, exists, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -84,6 +84,9 @@ class Sender:
         self._lanes: list[Lane] | None = None
         self._lanes_lock = threading.Lock()
         self._drains: dict[str, threading.Thread] = {}
+        self._private: set[int] = set()  # ids of the claimed rows that are a survey's
+        self._draining: set[str] = set()  # channels with a drain under way
+        self._again: set[str] = set()  # channels woken during their drain: one more pass
         # How long a hand-over takes to commit, smoothed: moments are reserved that far ahead.
         self._commit_seconds = 0.0
 
@@ -105,18 +108,46 @@ class Sender:
                     accepted += sent
         return accepted
 
-    def drain_in_background(self, channel: str) -> None:
+    def drain_in_background(self, channel: str, *, again: bool = False) -> None:
         """Start sending the channel's due rows in a thread of its own, unless that is already
-        happening: a long broadcast then never overlaps the scheduler's next tick."""
+        happening: a long broadcast then never overlaps the scheduler's next tick. With `again`
+        (a wake-up: rows were just queued), a drain under way makes one more pass before it
+        ends, so rows committed while it was finishing are not left for the next poll."""
         with self._lanes_lock:
-            running = self._drains.get(channel)
-            if self.stopping.is_set() or (running is not None and running.is_alive()):
+            if self.stopping.is_set():
                 return
+            if channel in self._draining:
+                if again:
+                    self._again.add(channel)
+                return
+            self._draining.add(channel)
             drain = threading.Thread(
-                target=self.send_due, args=(channel,), name=f"send-{channel}", daemon=True
+                target=self._drain_until_idle, args=(channel,), name=f"send-{channel}", daemon=True
             )
             self._drains[channel] = drain
             drain.start()
+
+    def wake(self, channel: str) -> None:
+        """Rows due now were committed on `channel`: send them at once (see
+        drain_in_background); channels this process does not send are ignored."""
+        if any(lane.channel == channel for lane in self.lanes()):
+            self.drain_in_background(channel, again=True)
+
+    def _drain_until_idle(self, channel: str) -> None:
+        finished = False
+        try:
+            while not finished:
+                self.send_due(channel)
+                with self._lanes_lock:  # decided under the lock a wake-up takes: none is lost
+                    finished = channel not in self._again or self.stopping.is_set()
+                    self._again.discard(channel)
+                    if finished:
+                        self._draining.discard(channel)
+        finally:
+            if not finished:  # the store failed: the next tick or wake-up starts afresh
+                with self._lanes_lock:
+                    self._draining.discard(channel)
+                    self._again.discard(channel)
 
     def close(self) -> None:
         """Finish the message in hand, then give back unsent claims so the next sender need
@@ -251,6 +282,7 @@ class Sender:
                 ).where(Contact.id.in_(ids))
             )
         }
+        self._private.update(row.id for row in rows if row.private)
         batch, withheld_ids = [], []
         for row in rows:
             contact = contacts.get(row.contact_id) if row.contact_id else None
@@ -289,20 +321,9 @@ class Sender:
     def _start(self, session: Session, message: Outgoing) -> bool:
         """Mark the row as being handed over, if this sender still holds it. If not, the lease
         lapsed and another sender took it, or a delivery report settled it."""
-        now = self.clock.now()
-        started = session.execute(
-            update(OutboundMessage)
-            .where(
-                OutboundMessage.id == message.id,
-                OutboundMessage.status == "claimed",
-                OutboundMessage.claimed_by == self.token,
-            )
-            .values(
-                status="sending",
-                attempts=OutboundMessage.attempts + 1,
-                next_attempt_at=now + self.lease,
-            )
-            .execution_options(synchronize_session=False)
+        until = self.clock.now() + self.lease
+        started = session.connection().execute(
+            _START, {"message_id": message.id, "token": self.token, "until": until}
         )
         return started.rowcount == 1
 
@@ -322,7 +343,10 @@ class Sender:
                 row = by_id.get(message_id)
                 if row is not None and row.claimed_by == self.token:
                     settle(session, row, result, now)
-        forget_private(session, [message_id for message_id, _ in done], now)
+        # Only rows claimed as private can be a survey's (a row's `private` never changes).
+        private = [message_id for message_id, _ in done if message_id in self._private]
+        forget_private(session, private, now)
+        self._private.difference_update(message_id for message_id, _ in done)
         hold = max((r.after_seconds or 0.0 for _, r in done if isinstance(r, Retry)), default=0)
         if hold:
             self.pacer.hold(session, lane.key, hold)
@@ -340,8 +364,11 @@ class Sender:
             "claimed_by": None,
             "status_updated_at": now,
         }
-        if result.template_variables:
-            values["template_variables"] = dict(result.template_variables)
+        if not result.template_variables:  # the usual case: a statement built once
+            parameters = {"message_id": message_id, "token": self.token, "now": now}
+            parameters |= {"given_id": result.provider_id, "given_as": result.sent_as}
+            return session.connection().execute(_SENT, parameters).rowcount == 1
+        values["template_variables"] = dict(result.template_variables)
         updated = session.execute(
             update(OutboundMessage)
             .where(
@@ -443,6 +470,37 @@ class Backlog:
         self.helper.shutdown(wait=True)
 
 
+_outbox = OutboundMessage.__table__
+# The two statements of every hand-over, built once (plain Core on the table: no ORM work).
+_START = (
+    update(_outbox)
+    .where(
+        _outbox.c.id == bindparam("message_id"),
+        _outbox.c.status == "claimed",
+        _outbox.c.claimed_by == bindparam("token"),
+    )
+    .values(status="sending", attempts=_outbox.c.attempts + 1, next_attempt_at=bindparam("until"))
+)
+_SENT = (
+    update(_outbox)
+    .where(
+        _outbox.c.id == bindparam("message_id"),
+        _outbox.c.status == "sending",
+        _outbox.c.claimed_by == bindparam("token"),
+    )
+    .values(
+        status="sent",
+        provider_id=bindparam("given_id"),
+        sent_at=bindparam("now"),
+        sent_as=bindparam("given_as"),
+        error_code=None,
+        error_detail=None,
+        claimed_by=None,
+        status_updated_at=bindparam("now"),
+    )
+)
+
+
 def claim_query(lane: Lane, now: datetime, limit: int) -> Select[Any]:
     """Due rows of the lane's channel, soonest due first, each the next one for its person
     (only the columns sending needs: plain rows are much cheaper than full objects)."""
@@ -450,7 +508,7 @@ def claim_query(lane: Lane, now: datetime, limit: int) -> Select[Any]:
     same_person = and_(earlier.address == row.address, earlier.channel == row.channel)
     waiting = exists().where(same_person, earlier.id < row.id, earlier.status.in_(ACTIVE))
     columns = (row.id, row.contact_id, row.inbound_id, row.channel, row.address, row.body)
-    columns += (row.buttons, row.created_at, row.document_url)
+    columns += (row.buttons, row.created_at, row.document_url, row.private)
     query = select(*columns).where(
         row.channel == lane.channel,
         row.status == "queued",

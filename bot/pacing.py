@@ -10,7 +10,7 @@ holds more than the limit.
 import time
 from collections.abc import Callable
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,22 @@ from bot.models import SendLane
 # crowding a window: 10 ms for waking up, the rest for the network.
 SLACK = 0.03
 LATE_SECONDS = 0.01
+
+
+_lanes = SendLane.__table__
+# The lane's next free moment moved on by `step` from itself or from now, whichever is later;
+# built once, as every hand-over runs it.
+_RESERVE = (
+    update(_lanes)
+    .where(_lanes.c.key == bindparam("lane"))
+    .values(
+        next_at=case(
+            (_lanes.c.next_at > bindparam("now"), _lanes.c.next_at), else_=bindparam("now")
+        )
+        + bindparam("step")
+    )
+    .returning(_lanes.c.next_at)
+)
 
 
 class Pacer:
@@ -62,14 +78,8 @@ class Pacer:
         """
         spacing = 1.0 / (per_second * (1.0 - SLACK))
         now = self._now() + lead_seconds
-        start = case((SendLane.next_at > now, SendLane.next_at), else_=now)
-        next_at = session.execute(
-            update(SendLane)
-            .where(SendLane.key == lane)
-            .values(next_at=start + count * spacing)
-            .returning(SendLane.next_at)
-            .execution_options(synchronize_session=False)
-        ).scalar()
+        parameters = {"lane": lane, "now": now, "step": count * spacing}
+        next_at = session.connection().execute(_RESERVE, parameters).scalar()
         if next_at is None:
             session.add(SendLane(key=lane, next_at=now + count * spacing))
             first = now

@@ -14,6 +14,7 @@ from bot.media.fetching import MediaWork
 from bot.outbox import Sender
 from bot.sealing import Sealer
 from bot.settings import Settings, get_settings
+from bot.wakeup import WakeUps
 
 
 def store_info(settings: Settings) -> dict[str, Any]:
@@ -44,11 +45,14 @@ class Runtime:
         # Set when the process is shutting down, so long ticks finish the message in hand.
         self.stopping = threading.Event()
         self.sender = Sender(self.store, self.clock, self.settings, self.stopping)
+        # Started with the scheduler (bot.scheduler): committed outbox rows wake the sender.
+        self.wakeups = WakeUps(self.store, self.sender, self.stopping)
         # The media store and the fetchers of the files people send.
         self.media = MediaWork(self.settings)
 
     def close(self) -> None:
         self.stopping.set()
+        self.wakeups.stop()
         self.sender.close()
         self.media.close()
         self.store.dispose()

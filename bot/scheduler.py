@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.capabilities import capabilities_of
@@ -143,8 +144,10 @@ def send_tick(runtime: Runtime, channel: str) -> None:
     runtime.sender.drain_in_background(channel)
 
 
-def ticks() -> list[Tick]:
-    """Every periodic job of the product; each module owns its own tick function."""
+def ticks(poll_seconds: float = 1.0) -> list[Tick]:
+    """Every periodic job of the product; each module owns its own tick function. Each
+    channel's send tick runs every `poll_seconds` (OUTBOX_POLL_SECONDS): the fallback to the
+    wake-ups of bot.wakeup."""
     return [
         Tick("surveys.end_idle", end_idle_surveys_tick, 600),
         Tick("surveys.write_pooled", write_pooled_tick, 600),
@@ -156,15 +159,18 @@ def ticks() -> list[Tick]:
         Tick("media.expire", expire_media_tick, 3600),
         Tick("tickets.email", email_tickets_tick, 30),
         *(
-            Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), 1)
+            Tick(f"outbox.send_{channel}", partial(send_tick, channel=channel), poll_seconds)
             for channel in paced_channels()
         ),
     ]
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    """The runtime's periodic jobs; when the scheduler starts, committed outbox rows start
+    waking the sender too (bot.wakeup)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    for tick in ticks():
+    scheduler.add_listener(lambda _: runtime.wakeups.start(), EVENT_SCHEDULER_STARTED)
+    for tick in ticks(runtime.settings.outbox_poll_seconds):
         scheduler.add_job(
             tick.run,
             "interval",

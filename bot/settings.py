@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     twilio_voice_calls_per_second: float = Field(1.0, gt=0)
     telegram_per_second: float = Field(30.0, gt=0)  # the whole bot
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
+    # How often, in seconds, each channel's sender looks for due messages by itself. A message
+    # queued for now wakes the sender at once (in the process that queued it and, on
+    # PostgreSQL, in every worker through LISTEN/NOTIFY); the poll is the fallback, and what
+    # finds retries and messages held for the morning.
+    outbox_poll_seconds: float = Field(1.0, gt=0, le=3600)
     # How long a sender may hold claimed outbox rows before another sender may take them.
     outbox_lease_seconds: float = Field(60.0, gt=0)
 

@@ -29,6 +29,7 @@ from flows.survey import resting
 
 SEALED_STEP = "sealed"
 PURPOSE = "conversation"
+_HELD = "conversation.rows"
 
 
 def is_sealed(flow: str, step: str) -> bool:
@@ -86,6 +87,7 @@ def load_saved(
     continued: the person is back where a survey leaves them, and the answers are gone.
     """
     stored = session.get(ConversationState, contact_id, populate_existing=fresh)
+    _held(session)[contact_id] = stored
     if stored is None:
         return None
     state = State(stored.flow, stored.step, stored.data)
@@ -121,11 +123,21 @@ def change_stored(
     _write(session, contact_id, change(current), now)
 
 
+def _held(session: Session) -> dict[int, ConversationState | None]:
+    """The rows read in this transaction, by contact: held here so the session's identity map
+    (which holds rows weakly) answers the next read and the write without a query. None: the
+    contact had no row when it was read."""
+    held: dict[int, ConversationState | None] = session.info.setdefault(_HELD, {})
+    return held
+
+
 def _write(session: Session, contact_id: int, kept: State, now: datetime) -> None:
-    stored = session.get(ConversationState, contact_id)
+    held = _held(session)
+    stored = held[contact_id] if contact_id in held else session.get(ConversationState, contact_id)
     if stored is None:
         stored = ConversationState(contact_id=contact_id, flow=kept.flow, step=kept.step)
         session.add(stored)
+        held[contact_id] = stored
     data: dict[str, Any] = dict(kept.data)
     stored.flow, stored.step, stored.data = kept.flow, kept.step, data
     stored.question = secrets.token_hex(4)  # random, so it says nothing of how far anyone got
@@ -135,5 +147,6 @@ def _write(session: Session, contact_id: int, kept: State, now: datetime) -> Non
 def current_question(session: Session, contact_id: int) -> str:
     """The name of the question the contact's state asks now (new at every write of it; empty
     before their first message). Buttons sent with a question carry it (`notify`)."""
-    stored = session.get(ConversationState, contact_id)
+    held = _held(session)
+    stored = held[contact_id] if contact_id in held else session.get(ConversationState, contact_id)
     return stored.question if stored is not None else ""

@@ -10,7 +10,7 @@ highest `version`, compared with the one this process loaded last.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Invalid
@@ -36,6 +36,7 @@ _NEXT_STOP = (Option("training.next"), Option("training.stop"))
 _YES_NO = (Option("common.yes"), Option("common.no"))
 _TOPIC_MENU = (*(Option(f"lesson.{topic}") for topic in TOPICS), Option("training.checklist"))
 _loaded: int | None = None
+_VERSION_READ = "lesson_texts.version_read"
 
 
 class LessonTextError(Invalid):
@@ -180,6 +181,7 @@ def set_lesson_text(
         session.add(row)
     row.text, row.version, row.updated_by, row.updated_at = cleaned, version, staff_id, now
     session.flush()
+    session.info.pop(_VERSION_READ, None)
     forget_loaded()
     return before, cleaned or shipped
 
@@ -190,11 +192,26 @@ def forget_loaded() -> None:
     _loaded = None
 
 
+def texts_version() -> ScalarSelect[int | None]:
+    """The highest version of the admins' texts, as a subquery to read along with something
+    else (the engine's facts) and hand to `note_texts_version`."""
+    return select(func.max(TextOverride.version)).scalar_subquery()
+
+
+def note_texts_version(session: Session, version: int | None) -> None:
+    """Remember the version read in this transaction (`texts_version`), so `refresh_texts`
+    need not ask for it again."""
+    session.info[_VERSION_READ] = version or 0
+
+
 def refresh_texts(session: Session) -> None:
-    """Make `messages.text` read the admins' texts as stored now: one query for the highest
-    version, and the rows only when it changed since this process last loaded them."""
+    """Make `messages.text` read the admins' texts as stored now: the highest version (read
+    once per transaction: `note_texts_version`, or one query), and the rows only when it
+    changed since this process last loaded them."""
     global _loaded
-    version = session.scalar(select(func.max(TextOverride.version))) or 0
+    version = session.info.get(_VERSION_READ)
+    if version is None:
+        version = session.scalar(select(func.max(TextOverride.version))) or 0
     if version == _loaded:
         return
     rows = session.execute(

@@ -18,11 +18,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, literal, select, update
+from sqlalchemy import Insert, Select, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.capabilities import capabilities_of
+from bot.db import is_postgres
 from bot.domain.conversation import current_question
 from bot.domain.lesson_texts import refresh_texts
 from bot.domain.quiet import held_until, quiet_hours_of, send_from
@@ -36,6 +37,10 @@ from messages.render import Rendered, for_question, render
 # A call-back: an outbox row with no text, which the call lane turns into a phone call.
 CALLBACK_KEY = "call.callback"
 CALLBACK_GAP = timedelta(hours=1)
+# The PostgreSQL notification channel senders LISTEN on; its payload is an outbox channel name.
+WAKE_CHANNEL = "outbox_queued"
+# Where a transaction keeps the names of the channels it queued rows on (see wake_senders).
+QUEUED_CHANNELS = "notify.queued_channels"
 
 
 def queue_replies(
@@ -99,6 +104,8 @@ def queue_replies(
                 **({"status": "sent", "sent_at": now} if answered else {}),
             )
         )
+    if replies and not answered and (not_before is None or not_before <= now):
+        wake_senders(session, contact.channel)
     return queued
 
 
@@ -130,6 +137,7 @@ def queue_callback(session: Session, contact: Contact, now: datetime) -> bool:
             created_at=now,
         )
     )
+    wake_senders(session, channel)
     return True
 
 
@@ -166,6 +174,8 @@ def answer_address(
             )
         )
         queued.append(rendered)
+    if queued and not answered:
+        wake_senders(session, channel)
     return queued
 
 
@@ -276,3 +286,18 @@ def forget_private(session: Session, ids: list[int], now: datetime) -> None:
         .where(OutboundMessage.id.in_([row.id for row in rows]))
         .execution_options(synchronize_session=False)
     )
+
+
+def wake_senders(session: Session, channel: str) -> None:
+    """Say that the transaction queued rows due now on `channel`, so a sender starts on them as
+    soon as it commits rather than at its next poll: on PostgreSQL with
+    `pg_notify(WAKE_CHANNEL, channel)`, which the database delivers to every listening process
+    only if and when the transaction commits (and once, however often it is said); in this
+    process through the channel names kept in `session.info[QUEUED_CHANNELS]`, which the
+    runtime reads after the commit (bot.wakeup). Once per channel per transaction."""
+    queued: set[str] = session.info.setdefault(QUEUED_CHANNELS, set())
+    if channel in queued:
+        return
+    queued.add(channel)
+    if is_postgres(session.get_bind()):
+        session.execute(select(func.pg_notify(WAKE_CHANNEL, channel)))
