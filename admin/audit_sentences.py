@@ -51,6 +51,9 @@ SENTENCES: dict[str, str] = {
     "seal.revoke": "{who} revoked the seal of {business}",
     "survey.open": "{who} opened survey {code} for {business}",
     "survey.close": "{who} closed survey {code} of {business}",
+    "survey.cards": "{who} printed {cards} single-use card codes for a survey of {business}",
+    "survey.audio": "{who} uploaded a {language} recording of “{question}” for a survey of "
+    "{business}",
     "ticket.assign": "{who} assigned a ticket of {business}",
     "ticket.reply": "{who} answered a ticket of {business}",
     "ticket.close": "{who} closed a ticket of {business}",
