@@ -3,12 +3,14 @@ items rather than ids ("asha@example.org verified item “Pay slips” of Blue T
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin.programme import OUTCOMES, SEVERITIES, label
+from admin.programme import LANGUAGE_NAMES, OUTCOMES, SEVERITIES, label
+from bot.domain.lesson_texts import describe
 from bot.models import ActionItem, Attachment, AuditEntry, Business, StaffUser, Survey
 
 # What each kind of entry says. {who} is the person who acted; {business}, {item}, {staff} and
@@ -36,7 +38,7 @@ SENTENCES: dict[str, str] = {
     "item.withdraw": "{who} withdrew item “{item}” of {business}",
     "account.time_zone": "{who} chose to see times in {time_zone}",
     "business.time_zone": "{who} set the time zone of {business} to {time_zone}",
-    "lesson.text": "{who} rewrote the {language} text “{key}” of lesson {lesson}",
+    "lesson.text": "{who} rewrote the {language} text of {what}",
     "media.view": "{who} opened an evidence file of {business}",
     "media.delete": "{who} deleted an evidence file of {business}",
     "pre_assessment.record": "{who} recorded the pre-assessment of {business}, held on {held_on}",
@@ -129,10 +131,24 @@ def sentence(
         fields["status"] = FINDING_STATUSES.get(str(detail["status"]), str(detail["status"]))
     if "severity" in detail:
         fields["severity"] = label(str(detail["severity"]), SEVERITIES)
+    if "language" in detail:
+        fields["language"] = LANGUAGE_NAMES.get(str(detail["language"]), str(detail["language"]))
+    if isinstance(detail.get("key"), str):
+        fields["what"] = describe(detail["key"])
+    if isinstance(detail.get("send_at"), str):
+        fields["send_at"] = _utc(detail["send_at"])
     template = SENTENCES.get(entry.action)
     if template is None:
         return f"{who}: {entry.action} on {entry.target}"
     return template.format_map(fields)
+
+
+def _utc(moment: str) -> str:
+    """A stored ISO moment (naive UTC) as "2027-01-05 04:30 UTC"; as written if unreadable."""
+    try:
+        return f"{datetime.fromisoformat(moment):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return moment
 
 
 def lines(session: Session, rows: Sequence[tuple[AuditEntry, str | None]]) -> list[Line]:

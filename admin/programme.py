@@ -1,5 +1,12 @@
 """Words for the programme's codes, shown on console pages and in exports."""
 
+from babel import Locale
+
+from messages import LANGUAGES
+
+# The languages people choose, by their English names (CLDR, through Babel).
+LANGUAGE_NAMES = {code: Locale.parse("en").languages.get(code, code) for code in LANGUAGES}
+
 STAGE_LABELS = {
     "registered": "Registered",
     "mapping": "Mapping the supply chain",

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from babel import Locale
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
 from admin.pickers import business_choices
-from admin.programme import STAGE_LABELS
+from admin.programme import LANGUAGE_NAMES, STAGE_LABELS
 from admin.times import for_input, shown
 from admin.waiting import explain
 from admin.web import page
@@ -50,8 +49,10 @@ from messages import LANGUAGES
 from messages.countries import country_name
 
 router = APIRouter()
+# A sending time this far in the past is a mistyped date, not "now": it is refused rather than
+# sent to everyone at once (a form opened a few minutes ago still goes).
+PAST_GRACE = timedelta(minutes=10)
 # Each supported language's name in English, from Babel's locale data.
-LANGUAGE_NAMES = {code: Locale.parse("en").languages.get(code, code) for code in LANGUAGES}
 MAIN_STATUSES = ("queued", "sent", "delivered", "failed")
 SHOWN = 100
 # The recipients' status filters as staff read them.
@@ -190,6 +191,10 @@ def preview_broadcast(request: Request, staff: Worker, form: Form) -> HTMLRespon
 def schedule(request: Request, staff: Worker, form: Form) -> Response:
     fields = Fields(form)
     texts, segment, send_at = _read(fields, _choices(request), staff.time_zone)
+    passed = runtime_of(request).clock.now() - PAST_GRACE
+    if isinstance(send_at, datetime) and send_at < passed:
+        when = shown(send_at, staff.time_zone)
+        fields.errors.append(f"The sending time {when} has passed; leave it empty to send now.")
     if fields.errors or segment is None:
         return _compose(request, staff, 400, errors=fields.errors, typed=_typed(fields))
     assert send_at is None or isinstance(send_at, datetime)

@@ -68,8 +68,9 @@ def edit_item(request: Request, item_id: Id, staff: Worker, form: Form) -> Respo
     severity = fields.choice("severity", "Severity", SEVERITIES)
     description = fields.text("description", "Description", MAX_DESCRIPTION)
     due_on = fields.day("due_on", "Due date")
+    typed = {**fields.typed("severity", "description", "due_on"), "edit_item": item_id}
     if fields.errors or due_on is None:
-        return business_page(request, staff, business_id, 400, errors=fields.errors)
+        return business_page(request, staff, business_id, 400, errors=fields.errors, typed=typed)
 
     def edit(session: Session, now: datetime) -> Done:
         update_action_item(
@@ -80,7 +81,7 @@ def edit_item(request: Request, item_id: Id, staff: Worker, form: Form) -> Respo
             "item.edit", f"business {business_id}", _items(business_id), "Item saved.", detail
         )
 
-    return staff_action(request, staff, edit, refusal(request, staff, business_id))
+    return staff_action(request, staff, edit, refusal(request, staff, business_id, typed))
 
 
 @router.post("/items/{item_id}/verify", response_model=None)

@@ -18,9 +18,9 @@ from admin.changes import Done, staff_action
 from admin.charts import horizontal_bars
 from admin.deps import Form, Id, Viewer, Worker
 from admin.forms import Fields
-from admin.pages.broadcasts import LANGUAGE_NAMES
 from admin.pages.reports import document_response
 from admin.pickers import business_choices
+from admin.programme import LANGUAGE_NAMES
 from admin.survey_form import Question, from_definition
 from admin.web import page
 from bot.documents import languages_for

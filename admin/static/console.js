@@ -43,14 +43,21 @@
   function moveToAnchor(notice) {
     var anchor = window.location.hash ? decodeURIComponent(window.location.hash.slice(1)) : "";
     var target = anchor ? document.getElementById(anchor) : null;
-    if (target) {
-      var section = target.closest("article, section, .card") || target;
-      var heading = section.querySelector("h2, h3");
-      if (heading && heading.parentNode === section) {
-        heading.insertAdjacentElement("afterend", notice);
-      } else {
-        section.insertAdjacentElement("afterbegin", notice);
-      }
+    if (!target) {
+      return;
+    }
+    // A part of a section (one language's text of a lesson): the page opens at that part, so
+    // the notice goes at its top. A table row cannot hold it: its section's top then.
+    if (!target.matches("article, section, .card, table, thead, tbody, tr, td, th")) {
+      target.insertAdjacentElement("afterbegin", notice);
+      return;
+    }
+    var section = target.closest("article, section, .card") || target;
+    var heading = section.querySelector("h2, h3");
+    if (heading && heading.parentNode === section) {
+      heading.insertAdjacentElement("afterend", notice);
+    } else {
+      section.insertAdjacentElement("afterbegin", notice);
     }
   }
 

@@ -52,6 +52,8 @@ def test_scheduling_a_broadcast_then_following_its_progress(console, world) -> N
         assert entry.detail["segment"]["stages"] == ["remediation"]
     listing = client.get("/admin/broadcasts").text
     assert "&lt;script&gt;" in listing and HOSTILE not in listing
+    audit = console.sign_in("admin").get("/admin/audit?action=broadcast.schedule").text
+    assert "scheduled a broadcast for 2026-01-05 09:00 UTC" in audit
 
 
 def test_a_scheduled_broadcast_can_be_cancelled(console, world) -> None:

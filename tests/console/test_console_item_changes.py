@@ -3,6 +3,7 @@ stopped, no longer open), edited (the leader told only when the text or date cha
 item due today sending one message, not a burst; in the browser at 1280 and 375 px."""
 
 from datetime import date, datetime, timedelta
+from html import escape
 
 import pytest
 from console_support import snapshot
@@ -169,6 +170,35 @@ def test_an_edit_of_the_text_or_date_tells_the_leader_once(
     assert edit(staff, world, **change).status_code == 303
     new = messages(console)[sent:]
     assert notices(new) == ["actions.changed"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"due_on": "2001-01-01"}, "The due date must be between today"),
+        ({"due_on": "9999-99-99"}, "Due date"),
+        ({"description": ""}, "Description"),
+        ({"severity": "<script>"}, "Severity"),
+    ],
+)
+def test_a_wrong_edit_is_explained_and_what_was_typed_stays_open_in_its_form(
+    console, world, sign_in, change: dict[str, str], message: str
+) -> None:
+    staff = sign_in("staff")
+    before = snapshot(console)
+    typed = {"description": "Pay the agreed rate for every piece, in writing"} | change
+    response = edit(staff, world, **typed)
+    assert response.status_code == 400 and message in response.text
+    page = response.text
+    form = page[page.index(f'action="/admin/items/{world.item_id}"') :]
+    assert "<details open>" in page[: page.index(f'action="/admin/items/{world.item_id}"')][-200:]
+    assert escape(typed["description"]) in form.split("</form>")[0]
+    assert f'value="{escape(typed.get("due_on", ""))}"' in form.split("</form>")[0] or (
+        "due_on" not in change
+    )
+    after = snapshot(console)
+    after.pop("staff_sessions"), before.pop("staff_sessions")
+    assert after == before
 
 
 def test_an_item_due_today_sends_one_message_not_a_burst(console, world) -> None:

@@ -42,6 +42,8 @@ def test_an_admin_rewrites_a_text_and_the_audit_log_keeps_before_and_after(conso
             "after": NEW,
         }
     assert admin.get("/admin/lessons").text.count("1 of 20") == 1
+    audit = admin.get("/admin/audit?action=lesson.text").text
+    assert "admin@example.org rewrote the English text of Wages, first message" in audit
 
     response = admin.submit(
         "/admin/lessons/wages", {"key": KEY, "language": "en", "text": NEW, "action": "shipped"}
@@ -166,6 +168,9 @@ def test_an_admin_edits_a_lesson_in_the_browser(
         block = page.locator("#text-lesson-wages-1-en")
         block.locator("textarea").fill(NEW)
         block.locator("button:has-text('Save')").click()
+        page.wait_for_load_state("load")
+        assert "Saved: Wages, first message (en)" in page.locator(".notice").inner_text()
+        assert in_view(page, ".notice")  # the notice is where the eye is, not at the top
         assert in_view(page, "#text-lesson-wages-1-en textarea")
         assert page.locator("#text-lesson-wages-1-en textarea").input_value() == NEW
         assert no_sideways_scroll(page)

@@ -166,6 +166,22 @@ def test_the_sending_time_is_typed_in_the_persons_zone(console, sign_in) -> None
         assert broadcast.send_at == datetime(2026, 1, 6, 3, 30)
 
 
+def test_a_sending_time_that_has_passed_is_refused_not_sent_to_everyone(console, sign_in) -> None:
+    add_business(console, "+919812399004", "Jaipur Block Prints")
+    staff = sign_in("staff")
+    staff.submit("/admin/account/time-zone", {"time_zone": "Asia/Kolkata"})
+    before = snapshot(console)
+    for past in ("2001-01-01T10:00", "2026-01-05T14:00"):  # now is 14:30 in India
+        response = schedule(staff, past)
+        assert response.status_code == 400
+        assert "has passed; leave it empty to send now" in response.text
+        assert f'value="{past}"' in response.text
+    after = snapshot(console)
+    after.pop("staff_sessions"), before.pop("staff_sessions")
+    assert after == before
+    assert schedule(staff, "2026-01-05T14:25").status_code == 303  # a form opened just now
+
+
 def test_a_sending_time_the_clocks_skip_is_explained_and_kept(console, sign_in) -> None:
     add_business(console, "+919812399003", "Jaipur Block Prints")
     staff = sign_in("staff")

@@ -11,13 +11,14 @@ from journey_support import business_id, outbox, register
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.domain.actions import update_action_item, verify_action_item
+from admin.programme import ITEM_STATUSES
+from bot.domain.actions import update_action_item, verify_action_item, withdraw_action_item
 from bot.domain.assessments import record_assessment_outcome, record_pre_assessment, review_of
 from bot.domain.findings import items_from_findings, mark
 from bot.domain.reports import ReportError, draft, issue, latest
 from bot.domain.standards import standards
 from bot.models import ActionItem, Report
-from messages import text
+from messages import LANGUAGES, text
 from messages.dates import date_text
 
 pytest_plugins = ["journey_fixtures"]
@@ -167,3 +168,26 @@ def test_the_leader_is_told_in_their_language_with_a_link(store, clock, make_pho
     assert told.document_url and told.document_url in told.body
     until = date_text("fr", (clock.now() + timedelta(days=30)).date())
     assert until in told.body
+
+
+def test_every_item_status_has_its_words_in_the_documents() -> None:
+    """Documents list items by status: each status an item can have (as the console knows
+    them) is worded in every language, so no report fails on an item's status."""
+    for language in LANGUAGES:
+        for status in ITEM_STATUSES:
+            assert text(language, f"report.item_{status}"), (language, status)
+
+
+@pytest.mark.parametrize("kind", ["pre_assessment", "corrective_plan"])
+def test_a_withdrawn_item_reads_as_withdrawn_in_the_report(store, clock, make_phone, kind) -> None:
+    phone = make_phone("+15550188009")
+    business, _ = through_assessment(store, clock, phone, "es")
+    wanted = "remediation" if kind == "pre_assessment" else "corrective"
+    with store.transaction() as session:
+        item = session.scalars(
+            select(ActionItem).where(ActionItem.business_id == business, ActionItem.kind == wanted)
+        ).first()
+        withdraw_action_item(session, item.id, clock.now())
+        read = words(issue_now(session, business, kind, clock).pdf)
+    assert text("en", "report.item_withdrawn") in read
+    assert text("es", "report.item_withdrawn") in read
