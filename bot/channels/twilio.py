@@ -230,14 +230,18 @@ class RebasedHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+def rest_client(settings: Settings) -> Client:
+    """The SDK's REST client for the account in `settings`, sending to TWILIO_API_BASE_URL with
+    the sender's timeout (SEND_TIMEOUT_SECONDS); one per provider, so one connection pool."""
+    http_client = RebasedHttpClient(settings.twilio_api_base_url, SEND_TIMEOUT_SECONDS)
+    return Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)
+
+
 class TwilioProvider:
     """Hands messages to Twilio; one client (and one connection pool) for the whole process."""
 
     def __init__(self, settings: Settings) -> None:
-        http_client = RebasedHttpClient(settings.twilio_api_base_url, SEND_TIMEOUT_SECONDS)
-        self.client = Client(
-            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client
-        )
+        self.client = rest_client(settings)
         # Loaded now, not on the first send, so a send starts on time for its paced moment.
         self.messages = self.client.messages
         self.sms_from = settings.twilio_sms_from.strip()

@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.capabilities import Capabilities
@@ -42,10 +41,9 @@ from bot.channels.provider import (
 )
 from bot.channels.twilio import (
     FORM,
-    SEND_TIMEOUT_SECONDS,
-    RebasedHttpClient,
     is_on,
     refused,
+    rest_client,
     signed_form,
 )
 from bot.phones import to_e164
@@ -324,10 +322,7 @@ class CallbackProvider:
     SDK (`client.calls.create`) to the row's address, answered by our call webhook."""
 
     def __init__(self, settings: Settings) -> None:
-        http_client = RebasedHttpClient(settings.twilio_api_base_url, SEND_TIMEOUT_SECONDS)
-        self.client = Client(
-            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client
-        )
+        self.client = rest_client(settings)
         self.calls = self.client.calls
         self.voice_from = settings.twilio_voice_from.strip()
         self.url = address(settings)
