@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
 
 import bot.channels.registry  # noqa: F401  (declares every registered channel's capabilities)
@@ -163,9 +164,10 @@ class Engine:
         if seen:
             raise _Duplicate
         # A call answers in its own response: the person's messages stay on their channel (the
-        # upsert kept it), and only this call's replies are rendered for the call.
+        # upsert kept it), and only this call's replies are rendered for the call. Set as the
+        # loaded value, so nothing is written for it (the upsert wrote the channel to keep).
         kept_channel = contact.channel
-        contact.channel = inbound.channel
+        set_committed_value(contact, "channel", inbound.channel)
         attach(session, self.sealer)
         answering(session, contact.id)
         session.info[RESPONSE_HOURS] = self.ticket_response_hours
@@ -195,7 +197,7 @@ class Engine:
             session, contact, outcome.replies, now, inbound_id=record_id, private=hidden
         )
         if capabilities_of(inbound.channel).answers_in_response and kept_channel:
-            contact.channel = kept_channel
+            set_committed_value(contact, "channel", kept_channel)
         return Handled(False, replies)
 
     def _verify(

@@ -54,6 +54,8 @@ ACTIVE = ("queued", "claimed", "sending")
 Claimed = tuple[int, list[Outgoing]]  # rows taken off the queue; those of them to send
 MAX_BATCH = 100
 MAX_LEAD = 0.1
+# Seconds between claims while the queue is short (see Backlog).
+CLAIM_GAP = 0.025
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=30)
@@ -169,7 +171,7 @@ class Sender:
     def _drain(self, lane: Lane) -> int:
         accepted = 0
         claim = partial(self._claim_apart, lane)
-        backlog = Backlog(claim, self._batch_size(lane) // 2, lane.channel)
+        backlog = Backlog(claim, self._batch_size(lane), lane.channel, self.stopping.wait)
         with self.store.engine.connect() as connection, backlog:
             with self.store.transaction_on(connection) as session:
                 self._recover(session, lane.channel)
@@ -208,6 +210,11 @@ class Sender:
         """One commit: how the previous send ended, the next row marked sending and its
         moment on the lane; None when nothing is due."""
         while True:
+            if done and not backlog.rows and not backlog.dry:
+                # The next row needs a claim, which may wait: the last send is recorded first.
+                with self.store.transaction_on(connection) as session:
+                    self._settle(session, lane, done)
+                done = []
             message = backlog.take()  # outside the transaction: it may wait for a claim
             with self.store.transaction_on(connection) as session:
                 self._settle(session, lane, done)
@@ -434,15 +441,25 @@ class Sender:
 
 class Backlog:
     """Rows claimed for one lane, waiting their turn. A helper thread claims the next batch on
-    a connection of its own before these run out, so claiming never holds up the lane."""
+    a connection of its own before these run out, so claiming never holds up the lane.
 
-    def __init__(self, claim: Callable[[], Claimed], low: int, name: str) -> None:
+    After a claim that found fewer rows than a batch (the queue is short: replies arriving
+    one by one), the next claim waits until CLAIM_GAP has passed since that one began, so such
+    rows are taken a few at a time rather than with a claim (four statements) each; a reply
+    waits at most that long for its claim."""
+
+    def __init__(
+        self, claim: Callable[[], Claimed], batch: int, name: str, sleep: Callable[[float], Any]
+    ) -> None:
         self.claim = claim
-        self.low = low
+        self.batch = batch
+        self.low = batch // 2
+        self.sleep = sleep
         self.rows: deque[Outgoing] = deque()
         self.helper = ThreadPoolExecutor(1, thread_name_prefix=f"claims-{name}")
         self.refill: Future[Claimed] | None = None
         self.dry = False  # a claim found nothing due: no more claims in this drain
+        self.short_at: float | None = None  # when the last claim began, if it came back short
 
     def take(self) -> Outgoing | None:
         while not self.rows and not self.dry:
@@ -450,8 +467,20 @@ class Backlog:
             self.rows.extend(claimed)
             self.dry = taken == 0
         if len(self.rows) <= self.low and not self.dry and self.refill is None:
-            self.refill = self.helper.submit(self.claim)
+            self.refill = self.helper.submit(self._paced_claim)
         return self.rows.popleft() if self.rows else None
+
+    def _paced_claim(self) -> Claimed:
+        """A claim, CLAIM_GAP after the last one began if that one came back short. Never two
+        at once: a refill is collected before any other claim starts."""
+        if self.short_at is not None:
+            wait = self.short_at + CLAIM_GAP - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+        began = time.monotonic()
+        claimed = self.claim()
+        self.short_at = began if claimed[0] < self.batch else None
+        return claimed
 
     def close(self) -> None:
         """Let a claim in flight finish, so the sender can give its rows back."""
@@ -461,7 +490,7 @@ class Backlog:
 
     def _claimed(self) -> Claimed:
         refill, self.refill = self.refill, None
-        return refill.result() if refill is not None else self.claim()
+        return refill.result() if refill is not None else self._paced_claim()
 
     def __enter__(self) -> "Backlog":
         return self

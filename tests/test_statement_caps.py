@@ -19,15 +19,15 @@ from bot.engine import Engine, Handled
 from bot.models import Contact, ConversationState, OutboundMessage
 
 # Statements per message, BEGIN and COMMIT (or ROLLBACK) included, at most: what the engine
-# achieves on SQLite plus one for headroom. On PostgreSQL a message that queues replies also
-# says NOTIFY to wake the senders (bot.domain.notify.wake_senders): one more.
+# achieves plus one for headroom, the same on both databases (on PostgreSQL the outbox insert
+# itself says NOTIFY to wake the senders, bot.domain.notify.wake_senders).
 CAPS = {
-    "first contact": 10,
-    "menu choice": 10,
-    "mapping step": 9,
-    "lesson step": 12,
-    "survey answer": 11,
-    "STOP": 10,
+    "first contact": 9,
+    "menu choice": 9,
+    "mapping step": 8,
+    "lesson step": 11,
+    "survey answer": 10,
+    "STOP": 9,
     "duplicate": 5,
 }
 _sids = itertools.count(1)
@@ -107,8 +107,7 @@ class Texter:
 
 
 def within(kind: str, texter: Texter) -> None:
-    notifies = texter.engine.store.engine.dialect.name == "postgresql" and kind != "duplicate"
-    cap = CAPS[kind] + notifies
+    cap = CAPS[kind]
     listing = "\n".join(texter.last)
     assert texter.cost() <= cap, f"{kind}: {texter.cost()} statements\n{listing}"
 

@@ -13,13 +13,17 @@ action item a leader is told about mid-survey) is sealed in place, one level dow
 """
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db import is_postgres
 from bot.models import Business, ConversationState
 from bot.sealing import Sealer, Unsealable, sealer_of
 from flows.conversation import compact, is_private
@@ -80,14 +84,14 @@ def open_state(sealer: Sealer, state: State) -> State:
 def load_saved(
     session: Session, contact_id: int, *, fresh: bool = False
 ) -> tuple[State, datetime] | None:
-    """The contact's state ready for a step, and when it was saved; None before their first
-    message. `fresh` reads the row again from the database, over what the session holds.
+    """The contact's state ready for a step, and when it was saved (naive UTC); None before
+    their first message. `fresh` reads the row again from the database, over what this
+    transaction read before.
 
     A sealed state is opened with the session's sealer. One sealed under a lost key cannot be
     continued: the person is back where a survey leaves them, and the answers are gone.
     """
-    stored = session.get(ConversationState, contact_id, populate_existing=fresh)
-    _held(session)[contact_id] = stored
+    stored = _stored(session, contact_id, fresh=fresh)
     if stored is None:
         return None
     state = State(stored.flow, stored.step, stored.data)
@@ -118,35 +122,88 @@ def change_stored(
 ) -> None:
     """Store `change` of the contact's state as it is stored, without opening what is sealed:
     for a notice that parks wherever the person is (a sealed survey stays sealed)."""
-    stored = session.get(ConversationState, contact_id)
+    stored = _stored(session, contact_id)
     current = State(stored.flow, stored.step, stored.data) if stored else None
     _write(session, contact_id, change(current), now)
-
-
-def _held(session: Session) -> dict[int, ConversationState | None]:
-    """The rows read in this transaction, by contact: held here so the session's identity map
-    (which holds rows weakly) answers the next read and the write without a query. None: the
-    contact had no row when it was read."""
-    held: dict[int, ConversationState | None] = session.info.setdefault(_HELD, {})
-    return held
-
-
-def _write(session: Session, contact_id: int, kept: State, now: datetime) -> None:
-    held = _held(session)
-    stored = held[contact_id] if contact_id in held else session.get(ConversationState, contact_id)
-    if stored is None:
-        stored = ConversationState(contact_id=contact_id, flow=kept.flow, step=kept.step)
-        session.add(stored)
-        held[contact_id] = stored
-    data: dict[str, Any] = dict(kept.data)
-    stored.flow, stored.step, stored.data = kept.flow, kept.step, data
-    stored.question = secrets.token_hex(4)  # random, so it says nothing of how far anyone got
-    stored.updated_at = now
 
 
 def current_question(session: Session, contact_id: int) -> str:
     """The name of the question the contact's state asks now (new at every write of it; empty
     before their first message). Buttons sent with a question carry it (`notify`)."""
-    held = _held(session)
-    stored = held[contact_id] if contact_id in held else session.get(ConversationState, contact_id)
+    stored = _stored(session, contact_id)
     return stored.question if stored is not None else ""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A contact's row as stored (or as this transaction last wrote it)."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+    question: str
+    updated_at: datetime
+
+
+def _held(session: Session) -> dict[int, _Stored | None]:
+    """The rows read or written in this transaction, by contact, so the next read needs no
+    query. None: the contact had no row when it was read."""
+    held: dict[int, _Stored | None] = session.info.setdefault(_HELD, {})
+    return held
+
+
+def note_stored(session: Session, contact_id: int, row: Sequence[Any]) -> None:
+    """Hold the contact's row as read by another statement of this transaction (the
+    engine's facts read it along, `STORED_COLUMNS` in that order, each None without a row),
+    so loading the state needs no query of its own."""
+    _held(session)[contact_id] = _Stored(*row) if row[0] is not None else None
+
+
+def _stored(session: Session, contact_id: int, *, fresh: bool = False) -> _Stored | None:
+    """The contact's row as this transaction knows it, read once (again when `fresh`)."""
+    held = _held(session)
+    if fresh or contact_id not in held:
+        row = session.connection().execute(_READ, {"contact_id": contact_id}).one_or_none()
+        held[contact_id] = _Stored(*row) if row is not None else None
+    return held[contact_id]
+
+
+def _write(session: Session, contact_id: int, kept: State, now: datetime) -> None:
+    """The row made or replaced in one statement, plain Core: the ORM's unit of work costs
+    more than the write itself on every inbound message."""
+    stored = _Stored(
+        flow=kept.flow,
+        step=kept.step,
+        data=dict(kept.data),
+        question=secrets.token_hex(4),  # random, so it says nothing of how far anyone got
+        updated_at=now,
+    )
+    upsert = _upsert(is_postgres(session.get_bind()))
+    session.connection().execute(upsert, {"contact_id": contact_id, **vars(stored)})
+    _held(session)[contact_id] = stored
+
+
+_states = ConversationState.__table__
+# What a read of the row returns, in `_Stored`'s order.
+STORED_COLUMNS = (
+    _states.c.flow,
+    _states.c.step,
+    _states.c.data,
+    _states.c.question,
+    _states.c.updated_at,
+)
+_READ = select(*STORED_COLUMNS).where(_states.c.contact_id == bindparam("contact_id"))
+
+
+@cache
+def _upsert(postgres: bool) -> Insert:
+    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, built once per dialect."""
+    dialect = postgresql if postgres else sqlite
+    names = ("flow", "step", "data", "question", "updated_at")
+    insert = dialect.insert(_states).values(
+        contact_id=bindparam("contact_id"), **{name: bindparam(name) for name in names}
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_states.c.contact_id],
+        set_={name: getattr(insert.excluded, name) for name in names},
+    )

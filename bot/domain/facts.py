@@ -2,8 +2,9 @@
 
 Every inbound message needs them, so they are read in a single round trip: the business the
 contact leads, its stage (`bot.domain.stage.stage_column`), whether the leader has an open
-ticket or an item waiting for help, and the version of the admins' texts the replies will be
-rendered with (`bot.domain.lesson_texts.texts_version`).
+ticket or an item waiting for help, the version of the admins' texts the replies will be
+rendered with (`bot.domain.lesson_texts.texts_version`), and the contact's stored conversation
+row, handed to `bot.domain.conversation` so the step's state needs no query of its own.
 """
 
 from functools import cache
@@ -12,10 +13,11 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
 
+from bot.domain.conversation import STORED_COLUMNS, note_stored
 from bot.domain.lesson_texts import note_texts_version, texts_version
 from bot.domain.stage import stage_column
 from bot.domain.tickets import OPEN
-from bot.models import ActionItem, Business, Contact, InboundMessage, Ticket
+from bot.models import ActionItem, Business, Contact, ConversationState, InboundMessage, Ticket
 from flows.core import Facts
 
 
@@ -30,10 +32,12 @@ def facts_of(
     their number belongs to (ISO 3166 code, None for a chat id), and whether an inbound
     message on `channel` was stored under any of `receipts` (its provider id as given or as
     keyed hashes): the engine's "handled before?", read in the same round trip. Also notes
-    the texts' version on the session for `refresh_texts`."""
+    the texts' version on the session for `refresh_texts`, and hands the contact's stored
+    conversation row to `bot.domain.conversation` (`note_stored`)."""
     parameters = {"contact_id": contact.id, "channel": channel, "receipts": receipts}
-    row = session.execute(_facts_query(), parameters).one()
+    row = session.connection().execute(_facts_query(), parameters).one()
     note_texts_version(session, row.texts)
+    note_stored(session, contact.id, row[-len(STORED_COLUMNS) :])
     business = row.id is not None
     leads = business and contact.role == "leader"
     facts = Facts(
@@ -71,7 +75,9 @@ def _facts_query() -> Select[Any]:
             stage_column().label("stage"),
             ticket_open.label("ticket_open"),
             needs_help.label("needs_help"),
+            *STORED_COLUMNS,
         )
         .select_from(one_row)
         .outerjoin(Business, Business.leader_id == contact_id)
+        .outerjoin(ConversationState, ConversationState.contact_id == contact_id)
     )

@@ -72,6 +72,7 @@ def queue_replies(
     answered = capabilities.answers_in_response and inbound_id is not None
     refresh_texts(session)
     queued = []
+    rows: list[dict[str, Any]] = []
     replies = list(replies)
     for number, reply in enumerate(replies, 1):
         rendered = render(contact.language, reply, buttons=capabilities.buttons)
@@ -87,26 +88,40 @@ def queue_replies(
         queued.append(rendered)
         if answered and private:
             continue  # said in the call's own answer: no row shows how far anyone got
-        session.add(
-            OutboundMessage(
-                contact_id=contact.id,
-                inbound_id=inbound_id,
-                channel=contact.channel,
-                address=contact.address,
-                message_key=reply.key,
-                body=rendered.body,
-                buttons=[list(button) for button in rendered.buttons],
-                reminder_id=reminder_id,
-                next_attempt_at=not_before or now,
-                created_at=now,
-                private=private,
-                document_url=document_url if number == len(replies) else None,
-                **({"status": "sent", "sent_at": now} if answered else {}),
-            )
+        rows.append(
+            {
+                "contact_id": contact.id,
+                "inbound_id": inbound_id,
+                "channel": contact.channel,
+                "address": contact.address,
+                "message_key": reply.key,
+                "body": rendered.body,
+                "buttons": [list(button) for button in rendered.buttons],
+                "reminder_id": reminder_id,
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+                "private": private,
+                "document_url": document_url if number == len(replies) else None,
+                "status": "sent" if answered else "queued",
+                "sent_at": now if answered else None,
+            }
         )
-    if replies and not answered and (not_before is None or not_before <= now):
-        wake_senders(session, contact.channel)
+    if not rows:
+        return queued
+    # Plain Core, all rows in one statement: the ORM's unit of work would cost more than the
+    # insert on every inbound message. On PostgreSQL the same statement says NOTIFY when the
+    # senders are to be woken (see wake_senders), saving a round trip.
+    due = not answered and (not_before is None or not_before <= now)
+    notifying = due and _notify_needed(session, contact.channel)
+    session.connection().execute(_INSERT_NOTIFYING if notifying else _INSERT_OUTBOX, rows)
+    if due:
+        wake_senders(session, contact.channel, notified=notifying)
     return queued
+
+
+_outbox = OutboundMessage.__table__
+_INSERT_OUTBOX = insert(_outbox)
+_INSERT_NOTIFYING = insert(_outbox).returning(func.pg_notify(WAKE_CHANNEL, _outbox.c.channel))
 
 
 def queue_callback(session: Session, contact: Contact, now: datetime) -> bool:
@@ -288,16 +303,23 @@ def forget_private(session: Session, ids: list[int], now: datetime) -> None:
     )
 
 
-def wake_senders(session: Session, channel: str) -> None:
+def wake_senders(session: Session, channel: str, *, notified: bool = False) -> None:
     """Say that the transaction queued rows due now on `channel`, so a sender starts on them as
     soon as it commits rather than at its next poll: on PostgreSQL with
     `pg_notify(WAKE_CHANNEL, channel)`, which the database delivers to every listening process
     only if and when the transaction commits (and once, however often it is said); in this
     process through the channel names kept in `session.info[QUEUED_CHANNELS]`, which the
-    runtime reads after the commit (bot.wakeup). Once per channel per transaction."""
+    runtime reads after the commit (bot.wakeup). Once per channel per transaction; `notified`
+    when the caller's own statement said the NOTIFY already."""
     queued: set[str] = session.info.setdefault(QUEUED_CHANNELS, set())
     if channel in queued:
         return
     queued.add(channel)
-    if is_postgres(session.get_bind()):
+    if is_postgres(session.get_bind()) and not notified:
         session.execute(select(func.pg_notify(WAKE_CHANNEL, channel)))
+
+
+def _notify_needed(session: Session, channel: str) -> bool:
+    """Whether a NOTIFY for `channel` is still to be said in this transaction (PostgreSQL)."""
+    queued: set[str] = session.info.get(QUEUED_CHANNELS, set())
+    return channel not in queued and is_postgres(session.get_bind())

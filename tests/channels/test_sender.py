@@ -427,3 +427,30 @@ def test_a_report_for_a_message_waiting_to_be_retried_stops_the_retry(
     assert fake_twilio.calls == []
     [row] = rows(runtime)
     assert (row.status, row.provider_id) == ("sent", "SM" + "8" * 32)
+
+
+def test_a_proxy_named_in_the_environment_carries_the_sends(
+    make_runtime, fake_twilio, monkeypatch
+) -> None:
+    """The proxy variables are read once, when the provider is made (requests would read the
+    whole environment at every send), and still honoured: here the only way to the API's
+    unresolvable address is through the proxy, which the fake plays."""
+    monkeypatch.setenv("HTTP_PROXY", fake_twilio.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    runtime = make_runtime(twilio_api_base_url="http://api.twilio.invalid")
+    say(runtime, "hi")
+    assert runtime.sender.send_due() == 1
+    [sent] = fake_twilio.messages
+    assert sent["To"] == PHONE
+
+
+def test_an_address_exempt_from_the_proxy_is_reached_directly(
+    make_runtime, fake_twilio, monkeypatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    runtime = make_runtime()
+    say(runtime, "hi")
+    assert runtime.sender.send_due() == 1
+    assert len(fake_twilio.messages) == 1
