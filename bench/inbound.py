@@ -44,8 +44,11 @@ from twilio.request_validator import RequestValidator
 from bench.database import fresh
 from bench.fake_twilio import Received, fake_twilio
 from bot.app import create_app
+from bot.channels.provider import Inbound
 from bot.db import Store, is_postgres
 from bot.models import InboundMessage, OutboundMessage
+from bot.runtime import Runtime
+from bot.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fakes import twilio as tw  # noqa: E402
@@ -56,6 +59,7 @@ AUTH_TOKEN = tw.AUTH_TOKEN
 # (the real limits are measured by bench.broadcast).
 SENDING_LIMIT = "2000"
 PUBLIC = "https://bot.example.org"
+LOOPBACK = "http://127.0.0.1:8000"  # the in-process engine's address: no keys needed
 FULL = "/webhooks/twilio"
 # Kept-alive connections of the open-loop generator: more than the requests ever in flight.
 OPEN_LOOP_CONNECTIONS = 128
@@ -430,6 +434,31 @@ def profiled(pid: int, seconds: int, output: Path | None) -> Iterator[None]:
         spy.wait(timeout=60)
 
 
+def engine_alone(url: str, phones: int = 100) -> None:
+    """The engine's own cost: each phone's conversation handled in this process, one message
+    after another (no HTTP, no concurrency), on a fresh database; milliseconds per message."""
+    fresh(url)
+    runtime = Runtime(Settings(_env_file=None, database_url=url, public_base_url=LOOPBACK))
+    messages = [
+        Inbound(
+            "sms" if phone % 3 else "whatsapp",
+            f"+9198{phone:08d}",
+            f"SMe{step:02d}{phone:08d}",
+            said,
+        )
+        for step, said in enumerate(CONVERSATION)
+        for phone in range(phones)
+    ]
+    for message in messages[:phones]:  # first contacts: imports and caches warmed
+        runtime.engine.handle(message)
+    began = time.perf_counter()
+    for message in messages[phones:]:
+        runtime.engine.handle(message)
+    each = (time.perf_counter() - began) * 1000 / (len(messages) - phones)
+    runtime.close()
+    print(f"  engine alone  : {each:8.2f} ms a message, one after another in one thread")
+
+
 def measure(
     url: str, seconds: int, connections: int, work: Path, latency: bool, profile: Path | None
 ) -> None:
@@ -460,6 +489,7 @@ def measure(
             "(target p99 < 50 ms)",
             flush=True,
         )
+    engine_alone(url)
     if latency:
         # At half the peak (the target), and at a quarter: where the sender keeps up.
         for share, first_phone in ((0.25, 200_000), (0.5, 250_000)):
