@@ -186,7 +186,7 @@ class Engine:
             )
             outcome = respond(state, message, facts, lookup)
         # Decided before any row is written, so no version of one ever holds a survey answer.
-        private = is_private(state) or is_private(outcome.state)
+        private = is_private(state) or is_private(outcome.state) or outcome.private
         hidden = private and not is_practice(inbound.channel)
         record_id = self._record(session, inbound, contact, now, private, hidden)
         for effect in outcome.effects:

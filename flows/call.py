@@ -72,14 +72,17 @@ class Call:
         return (Reply("call.enter_code"),)
 
     def step(self, state: State, message: Message, facts: Facts, lookup: Lookup) -> Outcome:
+        """The code keyed in. Whatever comes of it is private (kept as a survey's messages
+        are), since it may name a survey: a wrong code, or one already answered."""
         if message.text.strip() == REPEAT:
             return Outcome(self.prompt(state, facts), state)
         code = survey_code(message.text)
         if code is None or not lookup.survey_is_open(code):
             tries = int(state.data.get("tries", 0)) + 1
             if tries >= MAX_CODE_TRIES:
-                return Outcome((Reply("call.no_code"),), resting(facts))
-            return Outcome((Reply("call.wrong_code"),), State(NAME, "code", {"tries": tries}))
+                return Outcome((Reply("call.no_code"),), resting(facts), private=True)
+            again = State(NAME, "code", {"tries": tries})
+            return Outcome((Reply("call.wrong_code"),), again, private=True)
         if lookup.already_answered(code):
-            return Outcome((Reply("survey.already_answered"),), resting(facts))
+            return Outcome((Reply("survey.already_answered"),), resting(facts), private=True)
         return enter("survey", data={"code": code})

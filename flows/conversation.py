@@ -40,10 +40,12 @@ def settle(outcome: Outcome, facts: Facts) -> Outcome:
             started = flow(then.flow).start(facts, then.data)
             replies = (*outcome.replies, *started.replies)
             effects = (*outcome.effects, *started.effects)
-            outcome = Outcome(replies, started.state, effects, started.then)
+            private = outcome.private or started.private
+            outcome = Outcome(replies, started.state, effects, started.then, private)
         else:
             prompt = flow(outcome.state.flow).prompt(outcome.state, facts)
-            outcome = Outcome((*outcome.replies, *prompt), outcome.state, outcome.effects)
+            replies = (*outcome.replies, *prompt)
+            outcome = Outcome(replies, outcome.state, outcome.effects, private=outcome.private)
     raise RuntimeError(f"flows handed over more than {MAX_HANDOVERS} times in one step")
 
 
@@ -56,11 +58,13 @@ def _respond(state: State | None, message: Message, facts: Facts, lookup: Lookup
         return call.missed(state, facts)
     if state is None:
         started = flow("onboarding").start(facts, {})
-        return (
-            handle_keyword(started.state, message, facts)
-            or survey.join(started.state, message, facts, lookup, bare_code=True)
-            or started
-        )
+        keyword = handle_keyword(started.state, message, facts)
+        joined = keyword or survey.join(started.state, message, facts, lookup, bare_code=True)
+        if joined is None:
+            return started
+        if joined.private and joined.state == started.state:  # a code refused: still welcome
+            return replace(joined, replies=(*joined.replies, *started.replies))
+        return joined
     handled = handle_keyword(state, message, facts) or survey.join(
         state, message, facts, lookup, bare_code=False
     )
@@ -85,7 +89,7 @@ def question_passed(state: State, facts: Facts) -> Outcome:
 
 def is_private(state: State | None) -> bool:
     """Messages handled while an anonymous survey runs must not be kept with the sender, and
-    such a state is kept only sealed."""
+    such a state is kept only sealed. (So must a message whose outcome says `private`.)"""
     return survey.running(state) is not None
 
 

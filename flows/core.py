@@ -143,12 +143,18 @@ class Outcome:
 
     A flow never calls another flow: it names the flow to go to (`then`), and
     `flows.conversation` resolves the name, adding that flow's replies and state.
+
+    `private`: the message and its replies concern an anonymous survey although none runs
+    before or after it (a survey code entered and refused, or the code of a survey the person
+    already answered), so they are kept as a survey's are: with nothing that ties them to the
+    person (`flows.conversation.is_private`).
     """
 
     replies: tuple[Reply, ...]
     state: State
     effects: tuple[Effect, ...] = ()
     then: Handover | None = None
+    private: bool = False
 
     def with_effects(self, *effects: Effect) -> "Outcome":
         """The same outcome with more domain changes, applied after its own."""

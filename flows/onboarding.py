@@ -155,9 +155,14 @@ class Onboarding:
         return enter("menu", registered, effects=(register,), facts=menu_facts)
 
     def _on_survey_code(self, state: State, text: str, facts: Facts, lookup: Lookup) -> Outcome:
+        """A survey code typed after choosing "I have a survey code". Anything shaped like a
+        code may name a survey, so whatever comes of it is kept as a survey's messages are
+        (private); other text is not a code and is kept as any message is."""
         code = join_code(text) or survey_code(text)
         if code is None:
             return self._retry(state, facts, "worker.code_invalid")
         if lookup.survey_is_open(code):
+            if lookup.already_answered(code):
+                return Outcome((Reply("survey.already_answered"),), state, private=True)
             return enter("survey", data={"code": code})
-        return Outcome((Reply("worker.code_unknown", {"code": code}),), state)
+        return Outcome((Reply("worker.code_unknown", {"code": code}),), state, private=True)

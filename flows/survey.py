@@ -70,15 +70,23 @@ def join(
     state: State, message: Message, facts: Facts, lookup: Lookup, *, bare_code: bool
 ) -> Outcome | None:
     """Start the survey whose code was sent, from whatever the person was doing (`state`);
-    someone who already answered it is thanked and stays where they were.
+    someone who already answered it is thanked and stays where they were, and a join word
+    with the code of no open survey is answered so, also staying where they were. Both are
+    private: what names a survey is never kept with the person.
 
-    `bare_code` also accepts the code alone, for a first message from a new number.
+    `bare_code` also accepts the code alone, for a first message from a new number; a bare
+    code that opens no survey is left to the person's flow (it may be a name or an answer).
     """
-    code = join_code(message.text) or (survey_code(message.text) if bare_code else None)
-    if code is None or not lookup.survey_is_open(code):
+    joined = join_code(message.text)
+    code = joined or (survey_code(message.text) if bare_code else None)
+    if code is None:
         return None
+    if not lookup.survey_is_open(code):
+        if joined is None:
+            return None
+        return Outcome((Reply("worker.code_unknown", {"code": code}),), state, private=True)
     if lookup.already_answered(code):
-        return Outcome((Reply("survey.already_answered"),), state)
+        return Outcome((Reply("survey.already_answered"),), state, private=True)
     return Survey().start(facts, {"code": code})
 
 

@@ -119,12 +119,17 @@ def test_join_works_from_any_state_and_a_leader_returns_to_the_menu(
     assert midway.keys(f"Rejoindre {code}") == ["survey.consent"]
 
 
-@pytest.mark.parametrize(
-    "text", ["JOIN 12", "JOIN ✨✨✨✨", "JOIN 0000", "join", "JOIN 12345678901"]
-)
-def test_a_wrong_or_unknown_code_is_not_a_survey(store, clock, make_phone, text) -> None:
+@pytest.mark.parametrize("text", ["JOIN 12", "JOIN ✨✨✨✨", "join", "JOIN 12345678901"])
+def test_a_malformed_code_is_not_a_survey(store, clock, make_phone, text) -> None:
     make_survey(store, clock.now())
     assert make_phone("+15550100009").keys(text) == ["onboarding.choose_language"]
+
+
+def test_a_code_of_no_open_survey_is_answered_so_then_the_welcome(store, clock, make_phone) -> None:
+    make_survey(store, clock.now())
+    newcomer = make_phone("+15550100009")
+    assert newcomer.keys("JOIN 0000") == ["worker.code_unknown", "onboarding.choose_language"]
+    assert newcomer.keys("1") == ["onboarding.consent"]
 
 
 @pytest.mark.parametrize(
@@ -240,7 +245,8 @@ def test_closing_stops_new_workers_but_lets_those_answering_finish(
         answering.send(answer)
     assert answering.keys("1") == ["survey.thanks"]
     assert len(pooled(store, sealer)) == 1
-    assert make_phone("+15550100013").keys(f"JOIN {code}") == ["onboarding.choose_language"]
+    late = make_phone("+15550100013")
+    assert late.keys(f"JOIN {code}") == ["worker.code_unknown", "onboarding.choose_language"]
 
 
 def test_no_single_response_shows_results_move_a_whole_batch_at_a_time(

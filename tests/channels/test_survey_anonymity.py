@@ -152,7 +152,8 @@ def run_survey(runtime: Runtime, fake_twilio, clock, code: str) -> None:
 
 
 def finish(runtime: Runtime, fake_twilio, clock) -> None:
-    say(runtime, fake_twilio, next(w for w in WORKERS if w.address == LATER), "hello")
+    # Not shaped like a survey code (a word of 4 to 8 letters could be one, and be hidden).
+    say(runtime, fake_twilio, next(w for w in WORKERS if w.address == LATER), "hello there")
     assert redact_due(runtime) > 0  # the inbound answers at once
     clock.advance(timedelta(minutes=11))
     redact_due(runtime)  # the survey replies, once final
@@ -201,7 +202,7 @@ def test_no_dump_links_a_phone_to_its_answers(make_runtime, fake_twilio, clock) 
     callers = {row["id"] for row in tables["contacts"] if row["channel"] == "voice"}
     assert len(callers) == len(VOICE_WORKERS)
     kept = [row for row in tables["inbound_messages"] if row["contact_id"] in workers - callers]
-    assert [(row["contact_id"], row["body"]) for row in kept] == [(later, "hello")]
+    assert [(row["contact_id"], row["body"]) for row in kept] == [(later, "hello there")]
     # A call leaves that the number called (its start and end, no key pressed), nothing more.
     called = [row for row in tables["inbound_messages"] if row["contact_id"] in callers]
     assert {row["body"] for row in called} == {""} and len(called) <= 2 * len(VOICE_WORKERS)
@@ -433,3 +434,51 @@ def test_no_sqlite_commit_holds_a_phone_number_and_an_answer(
         assert not any(phone in commit for phone in phones)
     runtime.store.scrub([])
     assert wal.stat().st_size == 0
+
+
+def test_a_survey_code_that_starts_no_survey_is_kept_like_an_answer(
+    make_runtime, fake_twilio, clock
+) -> None:
+    """Naming a survey tells something of a person even when no survey starts: the code of a
+    survey they already answered (by text, in onboarding or by keypad), or a code that opens
+    none. Each is answered, and nothing readable keeps any of it with the phone."""
+    runtime = make_runtime(twilio_voice_from=VOICE_FROM)
+    _, code = make_survey(runtime)
+    unknown = "ZZZZ9"
+    texter = Worker("+15550400021", "sms", [], "finished")
+    newcomer = Worker("+15550400022", "whatsapp", [], "finished")
+    caller = Worker("+15550400023", "voice", ["1", "1", "1", "1", "1", "1"], "finished")
+    for body in (f"JOIN {code}", "1", "1", *["1"] * len(KEYS)):
+        say(runtime, fake_twilio, texter, body)
+    call(runtime, caller, code)
+    heard_before = len(fake_twilio.messages)
+
+    # The texter asks again for the survey they answered, then for one that is not open.
+    say(runtime, fake_twilio, texter, f"JOIN {code}")
+    say(runtime, fake_twilio, texter, f"join {unknown}")
+    # A new number says it has a code, then types a wrong one, text that is no code at all
+    # (kept, as any message), and a join word with the wrong code.
+    for body in ("hi", "1", "1", "2", unknown, "??", f"JOIN {unknown}"):
+        say(runtime, fake_twilio, newcomer, body)
+    # The caller calls again and keys the code of the survey they answered.
+    again = Call(TestClient(create_app(runtime)), caller.address)
+    again.press("1")
+    again.press(code)
+    assert "already" in again.words().lower()
+    again.hang_up()
+
+    heard = [message["Body"] for message in fake_twilio.messages[heard_before:]]
+    assert len([body for body in heard if unknown in body]) == 3  # each was answered
+    tables = dump(runtime)
+    people = (texter.address, newcomer.address, caller.address)
+    ids = {row["id"] for row in tables["contacts"] if row["address"] in people}
+    kept = [row for row in tables["inbound_messages"] if row["contact_id"] in ids]
+    for row in kept:
+        assert code not in row["body"].upper() and unknown not in row["body"].upper(), row
+    newcomer_id = next(r["id"] for r in tables["contacts"] if r["address"] == newcomer.address)
+    bodies = [row["body"] for row in kept if row["contact_id"] == newcomer_id]
+    assert bodies == ["hi", "1", "1", "2", "??"]
+    said = [row for row in tables["outbound_messages"] if row["contact_id"] in ids]
+    naming = ("survey.", "worker.code_unknown", "call.wrong_code", "call.no_code")
+    assert not [row["message_key"] for row in said if row["message_key"].startswith(naming)]
+    assert not [row for row in said if code in row["body"] or unknown in row["body"]]

@@ -216,12 +216,13 @@ TRANSCRIPTS: dict[str, tuple[Chat, list[Line]]] = {
             ("6", ["stage.registered"]),
         ],
     ),
-    "survey: declined, and a closed code": (
+    "survey: declined, and a closed code is answered so": (
         leader(FakeLookup(surveys={"4821": SURVEY})),
         [
             ("UNIRSE 4821", ["survey.consent"]),
             ("2", ["survey.declined"]),
-            ("JOIN 1234", ["invalid.choice"]),
+            ("JOIN 1234", ["worker.code_unknown"]),
+            ("1", ["supply.ask_name"]),
         ],
     ),
     "survey: someone who already answered is thanked and stays where they were": (
